@@ -1,0 +1,241 @@
+"""The records that travel between pipeline stages.
+
+Citations are built from this metadata; nothing downstream re-derives a
+document, section or page from strings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from datetime import date as _date
+from typing import Any
+
+SECTION_SEP = " › "
+
+
+def content_hash(text: str) -> str:
+    """A short, stable hash of text (for ids and change detection)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class DocumentMeta:
+    """One manifest entry: what a document is and where its file lies."""
+
+    id: str
+    title: str
+    file: str
+    kind: str = "article"
+    author: str | None = None
+    publisher: str | None = None
+    date: str | None = None
+    date_note: str | None = None
+    format: str | None = None
+    url: str | None = None
+
+    @property
+    def date_label(self) -> str:
+        """The date as a person reads it; undated sources say so."""
+        return format_date(self.date, self.date_note)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def format_date(value: str | None, note: str | None = None) -> str:
+    if not value:
+        return "undated" + (f" ({_about(note)})" if note and "about" in note else "")
+    parts = value.split("-")
+    try:
+        if len(parts) == 3:
+            d = _date(int(parts[0]), int(parts[1]), int(parts[2]))
+            return f"{d.day} {d:%B %Y}"
+        if len(parts) == 2:
+            return f"{_date(int(parts[0]), int(parts[1]), 1):%B %Y}"
+    except ValueError:
+        return value
+    return value
+
+
+def _about(note: str) -> str:
+    start = note.find("about")
+    return note[start:].split(";")[0].split(")")[0].rstrip(". ")
+
+
+@dataclass(frozen=True)
+class PageMark:
+    """From character ``start`` of the cleaned text on, the text is on ``page``.
+
+    ``exact`` is False when the page was estimated between printed page numbers.
+    """
+
+    start: int
+    page: int
+    exact: bool = True
+
+
+@dataclass
+class CleanDocument:
+    """A document after loading and cleaning: the text users see in the library."""
+
+    meta: DocumentMeta
+    text: str
+    pages: list[PageMark] = field(default_factory=list)
+    source_hash: str = ""
+
+    def page_at(self, offset: int) -> PageMark | None:
+        found: PageMark | None = None
+        for mark in self.pages:
+            if mark.start <= offset:
+                found = mark
+            else:
+                break
+        return found
+
+
+@dataclass(frozen=True)
+class Section:
+    """A span of a cleaned document under one heading path."""
+
+    doc_id: str
+    path: tuple[str, ...]
+    start: int
+    end: int
+    kind: str = "body"  # body | resources | table | sources | case-study | front | navigation
+    case_id: str | None = None
+
+    @property
+    def label(self) -> str:
+        return SECTION_SEP.join(self.path)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One indexed passage: text plus everything a citation needs."""
+
+    id: str
+    doc_id: str
+    text: str
+    title: str
+    section: tuple[str, ...]
+    start: int
+    end: int
+    kind: str
+    date: str | None
+    date_label: str
+    page: int | None = None
+    page_exact: bool = True
+    section_kind: str = "body"
+    case_id: str | None = None
+
+    @property
+    def section_label(self) -> str:
+        return SECTION_SEP.join(self.section)
+
+    @property
+    def page_label(self) -> str:
+        if self.page is None:
+            return ""
+        return f"p. {self.page}" if self.page_exact else f"p. ~{self.page}"
+
+    def to_metadata(self) -> dict[str, Any]:
+        """Flat metadata for the vector store (scalars only)."""
+        return {
+            "doc_id": self.doc_id,
+            "title": self.title,
+            "section": self.section_label,
+            "section_top": self.section[0] if self.section else "",
+            "start": self.start,
+            "end": self.end,
+            "kind": self.kind,
+            "date": self.date or "",
+            "date_label": self.date_label,
+            "page": self.page if self.page is not None else -1,
+            "page_exact": self.page_exact,
+            "section_kind": self.section_kind,
+            "case_id": self.case_id or "",
+        }
+
+    @classmethod
+    def from_metadata(cls, chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
+        section = tuple(s for s in str(meta.get("section", "")).split(SECTION_SEP) if s)
+        page = int(meta.get("page", -1))
+        return cls(
+            id=chunk_id,
+            doc_id=str(meta["doc_id"]),
+            text=text,
+            title=str(meta.get("title", "")),
+            section=section,
+            start=int(meta.get("start", 0)),
+            end=int(meta.get("end", 0)),
+            kind=str(meta.get("kind", "")),
+            date=str(meta.get("date")) or None,
+            date_label=str(meta.get("date_label", "")),
+            page=page if page >= 0 else None,
+            page_exact=bool(meta.get("page_exact", True)),
+            section_kind=str(meta.get("section_kind", "body")),
+            case_id=str(meta.get("case_id") or "") or None,
+        )
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with its rank and score: what search returns."""
+
+    chunk: Chunk
+    score: float
+    rank: int
+
+    def to_dict(self) -> dict[str, Any]:
+        c = self.chunk
+        return {
+            "rank": self.rank,
+            "id": c.id,
+            "text": c.text,
+            "doc_id": c.doc_id,
+            "title": c.title,
+            "section": c.section_label,
+            "page": c.page,
+            "page_exact": c.page_exact,
+            "date": c.date_label,
+            "kind": c.kind,
+            "start": c.start,
+            "end": c.end,
+            "score": round(self.score, 6),
+        }
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """Per-query restrictions; empty means no restriction."""
+
+    doc_ids: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    section: str | None = None  # matches a section path that contains this text
+
+    @property
+    def empty(self) -> bool:
+        return not (self.doc_ids or self.kinds or self.section)
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did, per document, and what failed with why."""
+
+    added: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    chunks: int = 0
+    build_id: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.replaced or self.removed)
