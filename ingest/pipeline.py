@@ -1,0 +1,260 @@
+"""Ingest: load, clean, structure, chunk and embed documents into a new build.
+
+Re-ingest is incremental (documents whose source and settings are unchanged
+keep their chunks and embeddings) and safe (everything is written to a new
+build, and the switch to it is atomic).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ingest.chunk import chunk_document, make_splitter
+from ingest.clean import clean_pdf_pages, clean_pdf_text, clean_plain_text, clean_web_text
+from ingest.errors import IngestError
+from ingest.loaders import SUPPORTED, load_file
+from ingest.manifest import read_manifest, slugify
+from ingest.structure import load_profile, split_sections
+from kb.embedder import embedder_for
+from kb.models import Chunk, CleanDocument, DocumentMeta, IngestReport, content_hash
+from kb.settings import Settings
+from kb.store import DocumentRecord, Index, IndexStore, NoIndexError, embed_text
+
+# Bump when cleaning, structure or chunking change, so every document is redone.
+PIPELINE_VERSION = "3"
+
+
+@dataclass
+class Prepared:
+    """One document ready to be written: its record, cleaned text and chunks."""
+
+    record: DocumentRecord
+    text: str
+    chunks: list[Chunk]
+    embeddings: np.ndarray | None = None  # reused from the previous build
+
+
+def pipeline_fingerprint(settings: Settings) -> str:
+    return content_hash(
+        f"{PIPELINE_VERSION}|{settings.embed_model}|{settings.chunk_tokens}|{settings.chunk_overlap}"
+    )
+
+
+def source_hash(meta: DocumentMeta, settings: Settings, structure_dir: Path) -> str:
+    """Hash of everything that shapes a document's chunks."""
+    path = Path(meta.file)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise IngestError(f"{path.name}: cannot be read ({exc.strerror}).") from exc
+    profile = structure_dir / f"{meta.id}.yaml"
+    extra = profile.read_bytes() if profile.exists() else b""
+    meta_json = json.dumps({**meta.to_dict(), "file": path.name}, sort_keys=True)
+    import hashlib
+
+    digest = hashlib.sha256(data)
+    digest.update(extra)
+    digest.update(meta_json.encode())
+    digest.update(pipeline_fingerprint(settings).encode())
+    return digest.hexdigest()[:16]
+
+
+def prepare_document(meta: DocumentMeta, settings: Settings, structure_dir: Path) -> CleanDocument:
+    """Load and clean one document (the text the library shows)."""
+    loaded = load_file(Path(meta.file), meta.format, settings.max_file_mb)
+    profile = load_profile(structure_dir, meta.id)
+    if loaded.pages:
+        text, pages = clean_pdf_pages(loaded.pages)
+    elif loaded.format == "pdf-text":
+        text, pages = clean_pdf_text(loaded.text, profile.furniture)
+    elif loaded.format in ("web-text", "html"):
+        text, pages = clean_web_text(loaded.text), []
+    else:
+        text, pages = clean_plain_text(loaded.text), []
+    if not text.strip():
+        raise IngestError(f"{Path(meta.file).name}: no text is left after cleaning.")
+    return CleanDocument(meta, text, pages)
+
+
+def extra_documents(paths: list[Path]) -> tuple[list[DocumentMeta], dict[str, str]]:
+    """Documents named on the command line: files, or the supported files in folders."""
+    metas: list[DocumentMeta] = []
+    failed: dict[str, str] = {}
+    for path in paths:
+        if not path.exists():
+            failed[str(path)] = f"{path}: no such file or folder."
+            continue
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for f in files:
+            if path.is_dir() and f.suffix.lower() not in SUPPORTED:
+                failed[str(f)] = f"{f.name}: unsupported file type {f.suffix or '(none)'}."
+                continue
+            metas.append(
+                DocumentMeta(
+                    id=slugify(f.stem), title=f.stem.replace("_", " ").strip() or f.name,
+                    file=str(f.resolve()), kind="article",
+                )
+            )
+    return metas, failed
+
+
+def ingest(
+    settings: Settings,
+    extra: list[DocumentMeta] | None = None,
+    progress: bool = True,
+    remove: tuple[str, ...] = (),
+) -> IngestReport:
+    """Bring the index in line with the manifest (plus ``extra`` documents).
+
+    Returns a report; raises IngestError only when nothing could be done
+    (e.g. the manifest is unreadable). Per-file failures are in the report.
+    """
+    started = time.perf_counter()
+    store = IndexStore(settings)
+    structure_dir = settings.corpus_dir / "structure"
+    report = IngestReport()
+    with store.lock():
+        previous = _open_previous(store)
+        wanted = read_manifest(settings.manifest_path)
+        uploads = _uploaded(previous, remove)
+        for meta in (extra or []):
+            uploads[meta.id] = (meta, "upload")
+        ids = {m.id for m in wanted}
+        for doc_id in list(uploads):
+            if doc_id in ids:
+                # Same id as a manifest document: keep both by suffixing the upload.
+                meta, origin = uploads.pop(doc_id)
+                new_id = f"{doc_id}-upload"
+                uploads[new_id] = (DocumentMeta(**{**meta.to_dict(), "id": new_id}), origin)
+        plan = [(m, "manifest") for m in wanted] + list(uploads.values())
+        prepared: list[Prepared] = []
+        for meta, origin in plan:
+            try:
+                prepared.append(_prepare(meta, origin, settings, structure_dir, previous, report))
+            except IngestError as exc:
+                report.failed[Path(meta.file).name if meta.file else meta.id] = str(exc)
+                old = previous.documents.get(meta.id) if previous else None
+                if old is not None and previous is not None:
+                    # Keep what was indexed before rather than lose the document.
+                    prepared.append(_reuse(old, previous))
+        kept = {p.record.meta.id for p in prepared}
+        if previous:
+            report.removed = sorted(set(previous.documents) - kept)
+        _drop_duplicate_content(prepared, report)
+        if not report.changed and previous is not None:
+            report.build_id = previous.build_id
+            report.chunks = len(previous.chunks)
+            report.seconds = time.perf_counter() - started
+            return report
+        _embed_new(prepared, settings, progress)
+        writer = store.new_build()
+        chunks = [c for p in prepared for c in p.chunks]
+        embeddings = (
+            np.vstack([p.embeddings for p in prepared if p.embeddings is not None and len(p.chunks)])
+            if chunks
+            else np.zeros((0, 1), dtype=np.float32)
+        )
+        info: dict[str, Any] = {
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "embed_model": settings.embed_model,
+            "fingerprint": pipeline_fingerprint(settings),
+            "documents": len(prepared),
+            "chunks": len(chunks),
+        }
+        writer.write([p.record for p in prepared], chunks, embeddings,
+                     {p.record.meta.id: p.text for p in prepared}, info)
+        store.switch(writer.build_id)
+        store.prune()
+        report.build_id = writer.build_id
+        report.chunks = len(chunks)
+        report.seconds = time.perf_counter() - started
+        return report
+
+
+def _open_previous(store: IndexStore) -> Index | None:
+    try:
+        return store.open()
+    except NoIndexError:
+        return None
+
+
+def _uploaded(previous: Index | None, remove: tuple[str, ...]) -> dict[str, tuple[DocumentMeta, str]]:
+    if previous is None:
+        return {}
+    return {
+        d.meta.id: (d.meta, d.added_by)
+        for d in previous.documents.values()
+        if d.added_by == "upload" and d.meta.id not in remove
+    }
+
+
+def _prepare(
+    meta: DocumentMeta, origin: str, settings: Settings, structure_dir: Path,
+    previous: Index | None, report: IngestReport,
+) -> Prepared:
+    digest = source_hash(meta, settings, structure_dir)
+    old = previous.documents.get(meta.id) if previous else None
+    if old is not None and previous is not None and old.source_hash == digest:
+        report.unchanged.append(meta.id)
+        return _reuse(old, previous)
+    doc = prepare_document(meta, settings, structure_dir)
+    profile = load_profile(structure_dir, meta.id)
+    sections = split_sections(meta.id, doc.text, profile)
+    chunks = chunk_document(doc, sections, make_splitter(settings.chunk_tokens, settings.chunk_overlap))
+    if not chunks:
+        raise IngestError(f"{Path(meta.file).name}: no passages could be made from the text.")
+    (report.replaced if old is not None else report.added).append(meta.id)
+    record = DocumentRecord(
+        meta=meta, source_hash=digest, chunk_ids=[c.id for c in chunks], chars=len(doc.text),
+        sections=[{"path": list(s.path), "start": s.start, "end": s.end, "kind": s.kind,
+                   "case_id": s.case_id} for s in sections],
+        added_by=origin,
+    )
+    return Prepared(record, doc.text, chunks)
+
+
+def _reuse(old: DocumentRecord, previous: Index) -> Prepared:
+    position = {cid: i for i, cid in enumerate(previous.order)}
+    vectors = previous.embeddings()
+    rows = [position[c] for c in old.chunk_ids]
+    return Prepared(
+        old, previous.document_text(old.meta.id), [previous.chunks[c] for c in old.chunk_ids],
+        vectors[rows] if rows else None,
+    )
+
+
+def _drop_duplicate_content(prepared: list[Prepared], report: IngestReport) -> None:
+    # The same text added twice would double every search hit; keep the first.
+    seen: dict[str, str] = {}
+    for p in list(prepared):
+        key = content_hash(p.text)
+        if key in seen:
+            prepared.remove(p)
+            doc_id = p.record.meta.id
+            for bucket in (report.added, report.replaced):
+                if doc_id in bucket:
+                    bucket.remove(doc_id)
+            report.failed[Path(p.record.meta.file).name] = (
+                f"{Path(p.record.meta.file).name}: same text as document {seen[key]}; not added twice."
+            )
+        else:
+            seen[key] = p.record.meta.id
+
+
+def _embed_new(prepared: list[Prepared], settings: Settings, progress: bool) -> None:
+    todo = [p for p in prepared if p.embeddings is None]
+    texts = [embed_text(c) for p in todo for c in p.chunks]
+    if not texts:
+        return
+    model = embedder_for(settings)
+    vectors = np.asarray(model.get_text_embedding_batch(texts, show_progress=progress), dtype=np.float32)
+    i = 0
+    for p in todo:
+        p.embeddings = vectors[i : i + len(p.chunks)]
+        i += len(p.chunks)

@@ -1,0 +1,156 @@
+"""`kb`: the command line, thin over the library."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from kb.api import KnowledgeBase, QueryError
+from kb.models import SearchFilters
+from kb.settings import get_settings
+from kb.store import NoIndexError
+
+app = typer.Typer(
+    help="The shared-services guidance knowledge base.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print one clear sentence and exit non-zero; no traceback for user errors."""
+    typer.echo(f"Error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def emit(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+
+
+def read_queries(path: Path) -> list[dict[str, Any]]:
+    """JSONL lines with at least ``id`` and ``question``."""
+    if not path.exists():
+        fail(f"no such queries file: {path}.")
+    rows = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            fail(f"{path.name} line {n} is not valid JSON.")
+        if not isinstance(row, dict) or "id" not in row or "question" not in row:
+            fail(f"{path.name} line {n} needs an 'id' and a 'question'.")
+        rows.append(row)
+    return rows
+
+
+def knowledge_base() -> KnowledgeBase:
+    kb = KnowledgeBase()
+    try:
+        kb.index  # noqa: B018 - open now so a missing index is one clear message
+    except NoIndexError as exc:
+        fail(str(exc))
+    return kb
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Extra files or folders.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Ingest the corpus manifest, plus any files or folders given as extra documents.
+
+    Exits 0 only when every file ingested; each failure is named with its reason.
+    """
+    from ingest.errors import IngestError
+    from ingest.pipeline import extra_documents
+    from ingest.pipeline import ingest as run_ingest
+
+    extra, failed = extra_documents(list(paths or []))
+    try:
+        report = run_ingest(get_settings(), extra=extra, progress=not quiet and not json_out)
+    except IngestError as exc:
+        fail(str(exc))
+    report.failed.update(failed)
+    if json_out:
+        emit({**report.__dict__, "ok": report.ok})
+    else:
+        for label, ids in (("added", report.added), ("replaced", report.replaced),
+                           ("removed", report.removed), ("unchanged", report.unchanged)):
+            if ids:
+                typer.echo(f"{label}: {', '.join(ids)}")
+        typer.echo(f"{report.chunks} chunks in build {report.build_id} ({report.seconds:.1f} s)")
+        for name, reason in report.failed.items():
+            typer.echo(f"failed: {reason}" if name in reason else f"failed: {name}: {reason}", err=True)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def stats(json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Documents, chunks, model and when the index was built."""
+    data = knowledge_base().stats()
+    if json_out:
+        emit(data)
+        return
+    typer.echo(f"{data['documents']} documents, {data['chunks']} chunks")
+    typer.echo(f"model: {data['model']}")
+    typer.echo(f"indexed at: {data['indexed_at']} (build {data['build_id']})")
+    for doc_id, n in data["by_document"].items():
+        typer.echo(f"  {doc_id}: {n} chunks")
+
+
+@app.command()
+def search(
+    query: Annotated[str | None, typer.Argument(help="The question.")] = None,
+    k: Annotated[int, typer.Option("--k", help="How many passages.")] = 10,
+    queries: Annotated[Path | None, typer.Option(help="JSONL file of queries.")] = None,
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+    doc: Annotated[list[str] | None, typer.Option(help="Only these document ids.")] = None,
+    kind: Annotated[list[str] | None, typer.Option(help="Only these kinds.")] = None,
+    section: Annotated[str | None, typer.Option(help="Section path containing this.")] = None,
+    mode: Annotated[str, typer.Option(help="hybrid, dense or bm25.")] = "hybrid",
+) -> None:
+    """Search the knowledge base; --queries FILE.jsonl runs a batch."""
+    if (query is None) == (queries is None):
+        fail("give either a QUERY or --queries FILE.jsonl.")
+    kb = knowledge_base()
+    filters = SearchFilters(tuple(doc or ()), tuple(kind or ()), section)
+    rows = read_queries(queries) if queries else [{"id": None, "question": query}]
+    for row in rows:
+        try:
+            passages = kb.search(str(row["question"]), k=k, filters=filters, mode=mode)
+        except QueryError as exc:
+            if queries is None:
+                fail(str(exc))
+            emit({"id": row["id"], "question": row["question"], "results": [], "error": str(exc)})
+            continue
+        if json_out or queries:
+            emit({"id": row["id"], "question": row["question"],
+                  "results": [p.to_dict() for p in passages]})
+            continue
+        for p in passages:
+            c = p.chunk
+            where = ", ".join(x for x in (c.section_label, c.page_label, c.date_label) if x)
+            typer.echo(f"[{p.rank}] {c.title} — {where}")
+            typer.echo("    " + c.text[:300].replace("\n", " ") + ("…" if len(c.text) > 300 else ""))
+        if not passages:
+            typer.echo("No passages found.")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,23 @@
+"""The embedding model, loaded once per process from a local path."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+
+from kb.settings import Settings
+
+
+@lru_cache(maxsize=2)
+def load_embedder(model: str, device: str = "cpu", batch_size: int = 32) -> HuggingFaceEmbedding:
+    """Load a sentence-transformers model through llama-index, never from a hub."""
+    # Nothing may be fetched at run time; make a missing model fail fast instead.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    return HuggingFaceEmbedding(model_name=model, device=device, embed_batch_size=batch_size)
+
+
+def embedder_for(settings: Settings) -> HuggingFaceEmbedding:
+    return load_embedder(settings.embed_model, settings.embed_device, settings.embed_batch_size)

@@ -1,0 +1,305 @@
+"""The only module that talks to Chroma and the BM25 index on disk.
+
+Each ingest writes a complete new *build* (Chroma collection, BM25 index,
+chunk records, cleaned texts) and then switches a one-line ``CURRENT`` file
+to it with an atomic rename, so readers never see a half-written index and a
+failed or killed ingest leaves the previous build answering.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import chromadb
+import numpy as np
+from chromadb.config import Settings as ChromaSettings
+from llama_index.core.schema import MetadataMode, TextNode
+from llama_index.core.vector_stores.types import VectorStoreQuery
+from llama_index.retrievers.bm25 import BM25Retriever
+from llama_index.vector_stores.chroma import ChromaVectorStore
+
+from kb.models import Chunk, DocumentMeta, SearchFilters
+from kb.settings import Settings
+
+# Metadata that BM25 and the embedding see besides the text: the document
+# title and section path give a passage its context ("contextual headers").
+EMBED_KEYS = ("title", "section")
+
+
+class NoIndexError(Exception):
+    """No build has been made yet."""
+
+
+@dataclass
+class DocumentRecord:
+    """A document as one build holds it."""
+
+    meta: DocumentMeta
+    source_hash: str
+    chunk_ids: list[str]
+    chars: int
+    sections: list[dict[str, Any]]
+    added_by: str = "manifest"  # manifest | upload
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["meta"] = self.meta.to_dict()
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> DocumentRecord:
+        return cls(**{**d, "meta": DocumentMeta(**d["meta"])})
+
+
+def to_node(chunk: Chunk) -> TextNode:
+    """A llama-index node whose embed text carries the title and section path."""
+    meta = chunk.to_metadata()
+    return TextNode(
+        id_=chunk.id,
+        text=chunk.text,
+        metadata=meta,
+        excluded_embed_metadata_keys=[k for k in meta if k not in EMBED_KEYS],
+        excluded_llm_metadata_keys=[k for k in meta if k not in EMBED_KEYS],
+    )
+
+
+def embed_text(chunk: Chunk) -> str:
+    return to_node(chunk).get_content(metadata_mode=MetadataMode.EMBED)
+
+
+def chroma_client(settings: Settings, path: Path | None) -> Any:
+    """Embedded Chroma in ``path``, or the configured Chroma server; telemetry off."""
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_host:
+        return chromadb.HttpClient(
+            host=settings.chroma_host,
+            port=settings.chroma_port,
+            ssl=settings.chroma_ssl,
+            settings=chroma_settings,
+        )
+    assert path is not None
+    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+class IndexStore:
+    """All builds under ``<data_dir>/index``; knows which one is current."""
+
+    KEEP_BUILDS = 2
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.root = settings.index_dir
+        self.builds = self.root / "builds"
+
+    # -- which build is current -------------------------------------------------
+    def current_id(self) -> str | None:
+        try:
+            build_id = (self.root / "CURRENT").read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        return build_id if (self.builds / build_id / "build.json").exists() else None
+
+    def open(self) -> Index:
+        build_id = self.current_id()
+        if not build_id:
+            raise NoIndexError("No index yet: run `kb ingest` first.")
+        return Index(self.settings, build_id, self.builds / build_id)
+
+    def switch(self, build_id: str) -> None:
+        tmp = self.root / f".CURRENT.{os.getpid()}"
+        tmp.write_text(build_id, encoding="utf-8")
+        os.replace(tmp, self.root / "CURRENT")  # atomic on POSIX
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """One writer at a time across processes (Chroma is not multi-writer safe)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / "ingest.lock", "w") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def new_build(self) -> BuildWriter:
+        build_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+        return BuildWriter(self.settings, build_id, self.builds / build_id)
+
+    def prune(self) -> None:
+        """Delete builds older than the current and previous one (and failed ones)."""
+        if not self.builds.exists():
+            return
+        current = self.current_id()
+        complete = sorted(
+            (p for p in self.builds.iterdir() if (p / "build.json").exists()), reverse=True
+        )
+        keep = {current} | {p.name for p in complete[: self.KEEP_BUILDS]}
+        for path in self.builds.iterdir():
+            if path.name not in keep:
+                if self.settings.chroma_host:
+                    _drop_server_collection(self.settings, path.name)
+                shutil.rmtree(path, ignore_errors=True)
+
+
+def collection_name(settings: Settings, build_id: str) -> str:
+    return f"{settings.collection_prefix}-{build_id}".replace("T", "t").lower()
+
+
+def _drop_server_collection(settings: Settings, build_id: str) -> None:
+    try:
+        chroma_client(settings, None).delete_collection(collection_name(settings, build_id))
+    except Exception:  # noqa: BLE001 - already gone, or server down: nothing to clean
+        pass
+
+
+class BuildWriter:
+    """Writes one complete build into a fresh directory."""
+
+    def __init__(self, settings: Settings, build_id: str, path: Path) -> None:
+        self.settings = settings
+        self.build_id = build_id
+        self.path = path
+        path.mkdir(parents=True)
+        (path / "texts").mkdir()
+
+    def write(
+        self,
+        documents: Sequence[DocumentRecord],
+        chunks: Sequence[Chunk],
+        embeddings: np.ndarray,
+        texts: dict[str, str],
+        info: dict[str, Any],
+        batch: int = 2000,
+    ) -> None:
+        nodes = [to_node(c) for c in chunks]
+        for node, vector in zip(nodes, embeddings):
+            node.embedding = vector.tolist()
+        client = chroma_client(self.settings, self.path / "chroma")
+        collection = client.get_or_create_collection(
+            collection_name(self.settings, self.build_id),
+            metadata={"hnsw:space": "cosine"},
+            embedding_function=None,
+        )
+        vector_store = ChromaVectorStore(chroma_collection=collection)
+        for i in range(0, len(nodes), batch):
+            vector_store.add(nodes[i : i + batch])
+        if nodes:
+            BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=10).persist(
+                str(self.path / "bm25")
+            )
+        np.save(self.path / "embeddings.npy", embeddings.astype(np.float32))
+        with open(self.path / "chunks.jsonl", "w", encoding="utf-8") as fh:
+            for c in chunks:
+                fh.write(json.dumps({"id": c.id, "text": c.text, **c.to_metadata()}) + "\n")
+        for doc_id, text in texts.items():
+            (self.path / "texts" / f"{doc_id}.txt").write_text(text, encoding="utf-8")
+        (self.path / "documents.json").write_text(
+            json.dumps([d.to_dict() for d in documents], indent=1), encoding="utf-8"
+        )
+        # build.json last: its presence marks the build complete.
+        (self.path / "build.json").write_text(
+            json.dumps({**info, "build_id": self.build_id}, indent=1), encoding="utf-8"
+        )
+
+
+class Index:
+    """A read-only view of one complete build."""
+
+    def __init__(self, settings: Settings, build_id: str, path: Path) -> None:
+        self.settings = settings
+        self.build_id = build_id
+        self.path = path
+        self.info: dict[str, Any] = json.loads((path / "build.json").read_text("utf-8"))
+        self.documents: dict[str, DocumentRecord] = {
+            d["meta"]["id"]: DocumentRecord.from_dict(d)
+            for d in json.loads((path / "documents.json").read_text("utf-8"))
+        }
+        self.chunks: dict[str, Chunk] = {}
+        self.order: list[str] = []
+        with open(path / "chunks.jsonl", encoding="utf-8") as fh:
+            for line in fh:
+                row = json.loads(line)
+                chunk = Chunk.from_metadata(row["id"], row["text"], row)
+                self.chunks[chunk.id] = chunk
+                self.order.append(chunk.id)
+        self._vector_store: ChromaVectorStore | None = None
+        self._bm25: BM25Retriever | None = None
+
+    # -- the verbs search needs ---------------------------------------------------
+    @property
+    def vector_store(self) -> ChromaVectorStore:
+        if self._vector_store is None:
+            client = chroma_client(self.settings, self.path / "chroma")
+            collection = client.get_collection(
+                collection_name(self.settings, self.build_id), embedding_function=None
+            )
+            self._vector_store = ChromaVectorStore(chroma_collection=collection)
+        return self._vector_store
+
+    @property
+    def bm25(self) -> BM25Retriever:
+        if self._bm25 is None:
+            self._bm25 = BM25Retriever.from_persist_dir(str(self.path / "bm25"))
+        return self._bm25
+
+    def allowed_ids(self, filters: SearchFilters) -> list[str] | None:
+        if filters.empty:
+            return None
+        section = (filters.section or "").lower()
+        return [
+            cid
+            for cid in self.order
+            if (not filters.doc_ids or self.chunks[cid].doc_id in filters.doc_ids)
+            and (not filters.kinds or self.chunks[cid].kind in filters.kinds)
+            and (not section or section in self.chunks[cid].section_label.lower())
+        ]
+
+    def dense_search(
+        self, embedding: list[float], n: int, allowed: list[str] | None = None
+    ) -> list[tuple[str, float]]:
+        if not self.chunks or allowed == []:
+            return []
+        kwargs: dict[str, Any] = {"ids": allowed} if allowed is not None else {}
+        n = min(n, len(allowed) if allowed is not None else len(self.chunks))
+        result = self.vector_store.query(
+            VectorStoreQuery(query_embedding=embedding, similarity_top_k=n), **kwargs
+        )
+        return list(zip(result.ids or [], result.similarities or []))
+
+    def bm25_search(
+        self, query: str, n: int, allowed: list[str] | None = None
+    ) -> list[tuple[str, float]]:
+        if not self.chunks or allowed == []:
+            return []
+        base = self.bm25
+        n = min(n, len(self.chunks))
+        if allowed is not None:
+            keep = set(allowed)
+            mask = [int(row["node_id"] in keep) for row in base.corpus]
+            retriever = BM25Retriever(
+                existing_bm25=base.bm25, similarity_top_k=n, corpus_weight_mask=mask,
+                stemmer=base.stemmer,
+            )
+        else:
+            base.similarity_top_k = n
+            retriever = base
+        from llama_index.core.schema import QueryBundle
+
+        hits = retriever._retrieve(QueryBundle(query))  # noqa: SLF001 - skips callback overhead
+        return [(h.node.node_id, float(h.score or 0.0)) for h in hits if (h.score or 0) > 0]
+
+    def document_text(self, doc_id: str) -> str:
+        return (self.path / "texts" / f"{doc_id}.txt").read_text(encoding="utf-8")
+
+    def embeddings(self) -> np.ndarray:
+        return np.load(self.path / "embeddings.npy")
