@@ -1,0 +1,130 @@
+"""Knowing what the library does not cover.
+
+Two signals decide, both calibrated on ``eval/out_of_scope.jsonl`` and the
+development gold set (``bench/calibrate_abstain.py`` prints the figures):
+
+* **closeness**: the best cosine similarity between the question and the top
+  passages retrieved for it. Questions about blue badges or football scores are
+  far from every passage.
+* **unknown names**: names, acronyms and years in the question that occur
+  nowhere in the library (its texts, headings and document metadata), e.g.
+  "GDPR", "Outlook", "2024". A near-miss question ("the latest 2024 map
+  figures") can be close in meaning to a passage and still be unanswerable;
+  when it names something the library never mentions, it must be closer to a
+  passage to be answered.
+* **unfamiliar words**: ordinary words the library never uses ("sofa",
+  "pothole", "newsletter"). Paraphrased questions have one now and then; a
+  question with two or more must be somewhat closer to a passage.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+__all__ = ["Coverage", "Signals", "should_abstain"]
+
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-]*")
+_YEAR = re.compile(r"(?:19|20)\d\d")
+# Capitalised only because they start a question or are about the asker.
+_QUESTION_WORDS = frozenset(
+    "what how who whom whose which when where why does did do can could is are was were "
+    "should would will has have had if in and for of to our we i i'm i’m my me tell list "
+    "name give any it the a an please".split()
+)
+# Common words that say nothing about the topic, whether or not the library uses
+# them: scikit-learn's English list (the Glasgow stop list; scikit-learn comes with
+# sentence-transformers) and a few question words.
+_STOP = ENGLISH_STOP_WORDS | frozenset(
+    "what which where when does with that this have from they their there would could "
+    "should about into your will were been than them these those also just some more most "
+    "other such only over very much many make made want need like doing done know tell told "
+    "please".split()
+)
+
+
+def _variants(word: str) -> set[str]:
+    w = word.lower().strip("'’-")
+    out = {w}
+    for suffix in ("'s", "’s", "s", "es"):
+        if w.endswith(suffix) and len(w) > len(suffix) + 1:
+            out.add(w[: -len(suffix)])
+    return out
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """The words a library's texts, headings and metadata use, in lower case."""
+
+    vocabulary: frozenset[str]
+
+    @classmethod
+    def from_texts(cls, texts: Iterable[str]) -> Coverage:
+        vocab: set[str] = set()
+        for text in texts:
+            for word in _WORD.findall(text):
+                vocab |= _variants(word)
+                vocab |= {p.lower() for p in re.split(r"[\-'’]", word) if p}
+        return cls(frozenset(vocab))
+
+    def knows(self, word: str) -> bool:
+        return bool(_variants(word) & self.vocabulary)
+
+    def unknown_terms(self, question: str) -> list[str]:
+        """Names, acronyms and years in ``question`` that the library never mentions.
+
+        A name is a capitalised word that does not start the question, or an
+        all-capitals acronym; hyphenated names count when no part is known.
+        """
+        out = []
+        for i, word in enumerate(_WORD.findall(question)):
+            if _YEAR.fullmatch(word):
+                if not self.knows(word):
+                    out.append(word)
+                continue
+            if word.lower() in _QUESTION_WORDS:
+                continue
+            acronym = len(word) > 1 and word.isupper()
+            name = i > 0 and word[0].isupper()
+            if (acronym or name) and not self.knows(word):
+                parts = [p for p in re.split(r"[\-'’]", word) if p]
+                if not any(self.knows(p) for p in parts if len(parts) > 1):
+                    out.append(word)
+        return out
+
+    def unfamiliar_words(self, question: str) -> list[str]:
+        """Words of four letters or more in ``question`` that the library never uses."""
+        out = []
+        for word in re.findall(r"[a-z][a-z'’\-]+", question.lower()):
+            if len(word) < 4 or word in _STOP or "'" in word or "’" in word:
+                continue
+            parts = [p for p in word.split("-") if p]
+            if not self.knows(word) and not all(self.knows(p) for p in parts):
+                out.append(word)
+        return out
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What the abstention decision is made on, for one question."""
+
+    closeness: float
+    unknown_names: tuple[str, ...] = ()
+    unfamiliar_words: tuple[str, ...] = ()
+
+
+def should_abstain(
+    signals: Signals, threshold: float, unknown_threshold: float, unfamiliar_threshold: float
+) -> bool:
+    """Abstain when the question is far from every passage; or names things the
+    library never mentions and is not very close to one; or uses two or more
+    words the library never uses and is not reasonably close to one."""
+    c = signals.closeness
+    return (
+        c < threshold
+        or (bool(signals.unknown_names) and c < unknown_threshold)
+        or (len(signals.unfamiliar_words) >= 2 and c < unfamiliar_threshold)
+    )
