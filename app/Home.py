@@ -1,0 +1,24 @@
+"""The entry point (`streamlit run app/Home.py`): sign-in, then the page the user chose."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app.common import PAGES, require_user
+
+st.set_page_config(page_title="Shared services guidance", page_icon="📚", layout="wide")
+require_user()
+page = st.navigation(
+    [
+        st.Page(PAGES["home"], title="Home", icon=":material/home:", default=True),
+        st.Page(PAGES["ask"], title="Ask", icon=":material/chat:", url_path="ask"),
+        st.Page(
+            PAGES["cases"], title="Case studies", icon=":material/apartment:", url_path="cases"
+        ),
+        st.Page(
+            PAGES["checklist"], title="Checklist", icon=":material/checklist:", url_path="checklist"
+        ),
+        st.Page(PAGES["library"], title="Library", icon=":material/menu_book:", url_path="library"),
+    ]
+)
+page.run()

@@ -1,0 +1,76 @@
+"""The Ask page: answers with numbered sources, stored chats, feedback, bad input."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from streamlit.testing.v1 import AppTest
+
+from kb.settings import Settings
+from kb.state import ChatStore
+
+QUESTION = "What are the benefits of sharing a chief executive between councils?"
+
+
+def test_asking_shows_the_answer_with_its_numbered_sources(
+    open_app: Callable[..., AppTest], app_settings: Settings
+) -> None:
+    at = open_app("ask")
+    at.chat_input[0].set_value(QUESTION).run()
+    assert not at.exception, [e.value for e in at.exception]
+    sources = [e.label for e in at.expander if e.label.startswith("\\[")]
+    assert sources, "no numbered sources shown"
+    assert sources[0].startswith("\\[1\\]")
+    answer = next(m.value for m in at.chat_message[1].markdown if "\\[1\\]" in m.value)
+    assert answer  # the answer text carries its [n] markers
+    # Each source shows its passage with the cited sentences highlighted.
+    assert any(":orange-background[" in m.value for m in at.expander[0].markdown)
+    assert any(p.proto.page == "library" for p in at.get("page_link"))
+    # The chat is stored: a new session (a restart) finds it with both turns.
+    chats = ChatStore(app_settings.state_db).chats("officer")
+    assert len(chats) == 1
+    again = open_app("ask")
+    assert again.sidebar.radio[0].options  # the earlier conversation is listed
+    again.sidebar.radio[0].set_value(chats[0]["id"]).run()
+    assert [m.name for m in again.chat_message] == ["user", "assistant"]
+
+
+def test_a_starter_question_and_feedback_are_stored(
+    open_app: Callable[..., AppTest], app_settings: Settings
+) -> None:
+    at = open_app("ask")
+    starters = [b for b in at.button if b.key and b.key.startswith("starter-")]
+    assert len(starters) >= 3
+    starters[0].click().run()
+    assert len(at.chat_message) == 2
+    form_radio = next(r for r in at.radio if r.label == "Was this answer helpful?")
+    form_radio.set_value("👎 No")
+    next(t for t in at.text_input if t.label == "Why? (optional)").set_value("Too vague")
+    next(t for t in at.text_area if t.label.startswith("What should")).set_value("Say more")
+    next(b for b in at.button if b.label == "Send feedback").click().run()
+    assert not at.exception
+    rows = ChatStore(app_settings.state_db).feedback()
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["rating"] == "down" and row["comment"] == "Too vague"
+    assert row["correction"] == "Say more" and row["question"] and row["answer"]
+    assert isinstance(row["citations"], list)
+
+
+def test_an_over_long_question_gets_a_message_not_an_error(
+    open_app: Callable[..., AppTest], app_settings: Settings
+) -> None:
+    at = open_app("ask")
+    at.chat_input[0].set_value("shared services " * 400).run()
+    assert not at.exception
+    assert any("characters long" in w.value for w in at.warning)
+    assert ChatStore(app_settings.state_db).chats("officer") == []
+
+
+def test_a_question_outside_the_guidance_says_it_is_not_covered(
+    open_app: Callable[..., AppTest],
+) -> None:
+    at = open_app("ask")
+    at.chat_input[0].set_value("Who won the football match last Saturday?").run()
+    assert not at.exception
+    assert any("Not covered" in i.value for i in at.info)
