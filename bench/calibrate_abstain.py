@@ -1,0 +1,83 @@
+"""Calibrate abstention on the out-of-scope set and the development gold set.
+
+Prints the share of out-of-scope questions that abstain (target: at least 90%)
+and of in-scope questions that do (target: at most 5%) with the current
+settings, each miss, and the best thresholds a grid search finds.
+
+    KB_DATA_DIR=/tmp/me/data python bench/calibrate_abstain.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from eval.gold import EVAL_DIR, load_jsonl, load_questions  # noqa: E402
+from kb.abstain import Signals, should_abstain  # noqa: E402
+from kb.answer import SOURCE_PASSAGES, retrieval_query  # noqa: E402
+from kb.api import KnowledgeBase  # noqa: E402
+from kb.search import hybrid_search  # noqa: E402
+
+Row = tuple[str, Signals]
+
+
+def signals(kb: KnowledgeBase, question: str) -> Signals:
+    """The abstention signals for one question, exactly as ``kb.answer`` computes them."""
+    answerer = kb.answerer
+    index = kb.index
+    cache = answerer.build_cache(index)
+    query = retrieval_query(kb.clean_query(question))
+    qvec = np.asarray(kb.embed_query(query), dtype=np.float32)
+    qvec /= np.linalg.norm(qvec)
+    passages = hybrid_search(
+        index, query, qvec.tolist(), kb.settings, max(kb.settings.top_k, SOURCE_PASSAGES)
+    )
+    return answerer.signals(cache, query, qvec, passages)
+
+
+def share(rows: list[Row], t: tuple[float, float, float]) -> float:
+    return float(np.mean([should_abstain(s, *t) for _, s in rows]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--max-in-scope", type=float, default=0.05)
+    args = parser.parse_args()
+    kb = KnowledgeBase()
+    rows_in = [(q.id, signals(kb, q.question)) for q in load_questions()]
+    rows_out = [
+        (r["id"], signals(kb, r["question"])) for r in load_jsonl(EVAL_DIR / "out_of_scope.jsonl")
+    ]
+    s = kb.settings
+    current = (s.abstain_threshold, s.abstain_unknown_threshold, s.abstain_unfamiliar_threshold)
+    print(f"thresholds (closeness, with unknown names, with unfamiliar words): {current}")
+    print(f"  out-of-scope abstain: {share(rows_out, current):.1%} of {len(rows_out)}")
+    print(f"  in-scope abstain:     {share(rows_in, current):.1%} of {len(rows_in)}")
+    for qid, sig in rows_out:
+        if not should_abstain(sig, *current):
+            print(f"  answered out-of-scope {qid}: {sig}")
+    for qid, sig in rows_in:
+        if should_abstain(sig, *current):
+            print(f"  abstained in-scope {qid}: {sig}")
+    best: tuple[tuple[float, float], tuple[float, float, float]] | None = None
+    for lo in np.arange(0.25, 0.50, 0.01):
+        for hi in np.arange(lo, 0.80, 0.01):
+            for mid in np.arange(lo, 0.65, 0.01):
+                t = (round(float(lo), 2), round(float(hi), 2), round(float(mid), 2))
+                fi = share(rows_in, t)
+                if fi <= args.max_in_scope:
+                    key = (share(rows_out, t), -fi)
+                    if best is None or key > best[0]:
+                        best = (key, t)
+    if best:
+        (fo, neg_fi), t = best
+        print(f"best grid point {t}: out-of-scope {fo:.1%}, in-scope {-neg_fi:.1%}")
+
+
+if __name__ == "__main__":
+    main()

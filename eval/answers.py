@@ -1,0 +1,237 @@
+"""Answer quality: citation precision, evidence recall, abstention, case-study recall@3.
+
+Works on answers in the ``kb ask --json`` schema (issue 4)::
+
+    {"answer": str, "abstained": bool,
+     "citations": [{"n": 1, "text": passage, "doc_id": ..., ...}],
+     "case_studies": [{"id": ..., "title": ..., "reason": ...}], "notices": [...]}
+
+``KnowledgeBase.answer(question, history=None)`` may return that dict or an
+object with ``to_dict()``. Case studies for the matching checks come from
+``KnowledgeBase.match_cases`` when the knowledge base has it, otherwise from
+the answer's ``case_studies``.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from eval.gold import (
+    GoldQuestion,
+    load_case_matching,
+    load_out_of_scope,
+    load_questions,
+)
+from eval.gold import (
+    subset as take_subset,
+)
+from kb.api import KnowledgeBase
+
+_MARK = re.compile(r"\[(\d+)\]")
+CASE_TOP = 3
+
+
+class AnswersUnavailable(RuntimeError):
+    """The knowledge base cannot answer questions yet."""
+
+
+def answer_dict(kb: KnowledgeBase, question: str) -> dict[str, Any]:
+    """One answer in the ``kb ask --json`` schema."""
+    answer_fn = getattr(kb, "answer", None)
+    if answer_fn is None:
+        raise AnswersUnavailable(
+            "this knowledge base has no answer() yet, so answers cannot be evaluated."
+        )
+    result = answer_fn(question)
+    data = result.to_dict() if hasattr(result, "to_dict") else result
+    if not isinstance(data, Mapping):
+        raise AnswersUnavailable(
+            f"answer() returned {type(result).__name__}, not an answer record."
+        )
+    return dict(data)
+
+
+def case_ids(items: Iterable[Any]) -> list[str]:
+    """Case-study ids from records, dicts or plain ids, in order."""
+    out = []
+    for item in items:
+        if isinstance(item, str):
+            out.append(item)
+        elif isinstance(item, Mapping):
+            out.append(str(item.get("id") or item.get("case_id") or ""))
+        else:  # a match record (``match.record.id``) or a case-study record
+            record = getattr(item, "record", item)
+            out.append(str(getattr(record, "id", None) or getattr(record, "case_id", None) or ""))
+    return [x for x in out if x]
+
+
+def matched_cases(kb: KnowledgeBase, question: str) -> list[str]:
+    """The top case-study ids for a situation."""
+    match = getattr(kb, "match_cases", None)
+    if match is not None:
+        return case_ids(match(question, k=CASE_TOP))[:CASE_TOP]
+    return case_ids(answer_dict(kb, question).get("case_studies") or [])[:CASE_TOP]
+
+
+def evidence_sections(kb: KnowledgeBase, question: GoldQuestion) -> set[tuple[str, str]]:
+    """(doc_id, section path) of every indexed chunk holding one of the question's quotes."""
+    return {
+        (c.doc_id, c.section_label)
+        for c in kb.index.chunks.values()
+        if question.is_relevant(c.text)
+    }
+
+
+def judge_answer(
+    question: GoldQuestion,
+    answer: Mapping[str, Any],
+    sections: set[tuple[str, str]] | None = None,
+) -> dict[str, Any]:
+    """Per-answer figures: supported citations, evidence found, dangling markers.
+
+    ``sections`` (from :func:`evidence_sections`) also counts citations from
+    the section that holds the evidence, a softer reading of "supported".
+    """
+    citations = list(answer.get("citations") or [])
+    supported = [c for c in citations if question.is_relevant(str(c.get("text", "")))]
+    in_section = [
+        c for c in citations if (str(c.get("doc_id")), str(c.get("section"))) in (sections or set())
+    ]
+    found: set[int] = set()
+    for c in citations:
+        found |= question.quotes_in(str(c.get("text", "")))
+    numbers = {int(c.get("n", -1)) for c in citations}
+    marks = [int(m) for m in _MARK.findall(str(answer.get("answer", "")))]
+    cases = case_ids(answer.get("case_studies") or [])[:CASE_TOP]
+    return {
+        "abstained": bool(answer.get("abstained")),
+        "citations": len(citations),
+        "supported": len(supported),
+        "in_evidence_section": len({id(c) for c in supported + in_section}),
+        "quotes_found": len(found),
+        "quotes": len(question.evidence),
+        "dangling": sum(1 for m in marks if m not in numbers),
+        "case_hits": len(set(cases) & set(question.case_ids)),
+    }
+
+
+def _share(values: Sequence[float]) -> float:
+    return round(float(np.mean(values)), 4) if values else 0.0
+
+
+def _latency(ms: Sequence[float]) -> dict[str, float]:
+    if not ms:
+        return {}
+    return {
+        "latency_p50_ms": round(float(np.percentile(ms, 50)), 1),
+        "latency_p95_ms": round(float(np.percentile(ms, 95)), 1),
+    }
+
+
+def evaluate_answers(
+    kb: KnowledgeBase,
+    subset: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Run the in-scope, out-of-scope and case-matching sets; return a report dict."""
+    from eval.report import stamp
+
+    say = progress or (lambda _m: None)
+    gold = load_questions()
+    in_scope = take_subset(gold, subset)
+    answer_dict(kb, in_scope[0].question)  # warm up, and fail early if there is no answer()
+    say(f"answering {len(in_scope)} in-scope questions")
+    judged: dict[str, dict[str, Any]] = {}
+    latencies: list[float] = []
+    for q in in_scope:
+        t0 = time.perf_counter()
+        answer = answer_dict(kb, q.question)
+        latencies.append((time.perf_counter() - t0) * 1000)
+        judged[q.id] = judge_answer(q, answer, evidence_sections(kb, q))
+    answered = [j for j in judged.values() if not j["abstained"]]
+    cited = sum(j["citations"] for j in answered)
+    with_cases = [(q, judged[q.id]) for q in in_scope if q.case_ids]
+
+    say("answering the out-of-scope set")
+    oos = load_out_of_scope()
+    oos_abstained = {o.id: bool(answer_dict(kb, o.question).get("abstained")) for o in oos}
+
+    say("matching case studies")
+    checks = load_case_matching()
+    case_recall: dict[str, float] = {}
+    if hasattr(kb, "match_cases"):  # the matcher's own measure (eval/case_matching.py)
+        from eval.case_matching import case_recall as matcher_recall
+
+        per_check = matcher_recall(kb, k=CASE_TOP, checks=checks)["per_check"]
+        case_recall = {cid: float(c["recall"]) for cid, c in per_check.items()}
+        cases_measured = True
+    else:
+        tops = []
+        for c in checks:
+            top = matched_cases(kb, c.question)
+            tops.append(top)
+            case_recall[c.id] = len(set(top) & set(c.expected)) / len(c.expected)
+        # No matcher and no case studies in any answer: not measured, rather than zero.
+        cases_measured = any(tops)
+
+    metrics = {
+        "in-scope": {
+            "questions": len(in_scope),
+            "false_abstention": _share([j["abstained"] for j in judged.values()]),
+            "citation_precision": round(sum(j["supported"] for j in answered) / cited, 4)
+            if cited
+            else 0.0,
+            "citation_precision_macro": _share(
+                [j["supported"] / j["citations"] for j in answered if j["citations"]]
+            ),
+            "citation_precision_section": round(
+                sum(j["in_evidence_section"] for j in answered) / cited, 4
+            )
+            if cited
+            else 0.0,
+            "evidence_recall": _share([j["quotes_found"] / j["quotes"] for j in judged.values()]),
+            "answers_citing_evidence": _share([j["quotes_found"] > 0 for j in judged.values()]),
+            "citations_per_answer": _share([j["citations"] for j in answered]),
+            "dangling_citation_marks": sum(j["dangling"] for j in judged.values()),
+            "case_recall@3_gold_questions": _share(
+                [j["case_hits"] / len(q.case_ids) for q, j in with_cases]
+            ),
+            **_latency(latencies),
+        },
+        "out-of-scope": {
+            "questions": len(oos),
+            "abstention": _share(list(oos_abstained.values())),
+        },
+        "case-matching": {
+            "checks": len(checks),
+            "case_recall@3": _share(list(case_recall.values())) if cases_measured else None,
+            "all_expected_in_top3": _share([v == 1.0 for v in case_recall.values()])
+            if cases_measured
+            else None,
+        },
+    }
+    return {
+        "schema": 1,
+        "report": "answers",
+        "stamp": stamp(kb, {"questions": len(in_scope), "subset": len(gold) if subset else None}),
+        "metrics": metrics,
+        "notes": [
+            "Citation precision counts a citation as supported when its passage contains one "
+            "of the question's evidence quotes; a citation of another passage that also "
+            "supports the answer counts against it, so the figure is a lower bound.",
+            "citation_precision_section also counts a citation as supported when it comes "
+            "from a section (same document and section path) that holds an evidence quote.",
+            "Evidence recall is the share of evidence quotes found in the cited passages "
+            "(abstentions count as none found).",
+            "Targets (issue 4): out-of-scope abstention at least 0.90, in-scope false "
+            "abstention at most 0.05.",
+        ],
+        "questions": judged,
+        "out_of_scope": oos_abstained,
+        "case_matching": case_recall,
+    }

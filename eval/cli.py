@@ -1,0 +1,145 @@
+"""`kb eval`: retrieval, answer and feedback evaluation commands (thin over ``eval``).
+
+Registered on the ``kb`` app in ``kb/cli.py``. Heavy imports happen inside
+the commands so ``kb --help`` stays quick.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+eval_app = typer.Typer(
+    help="Measure retrieval and answer quality against the gold sets.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"Error: {message}", err=True)
+    return typer.Exit(1)
+
+
+@eval_app.command("retrieval")
+def retrieval_command(
+    compare: Annotated[
+        Path | None, typer.Option("--compare", help="An older report JSON to compare with.")
+    ] = None,
+    subset: Annotated[
+        int | None, typer.Option("--subset", min=1, help="Only N questions (kind-balanced).")
+    ] = None,
+    mode: Annotated[
+        list[str] | None, typer.Option("--mode", help="Only these configurations.")
+    ] = None,
+    name: Annotated[
+        str, typer.Option("--name", help="Report file name, without suffix.")
+    ] = "latest",
+    out: Annotated[Path | None, typer.Option("--out", help="Report folder.")] = None,
+    tolerance: Annotated[
+        float | None, typer.Option("--tolerance", help="Allowed drop per metric (absolute).")
+    ] = None,
+    questions: Annotated[
+        Path | None, typer.Option("--questions", help="Gold questions JSONL.")
+    ] = None,
+) -> None:
+    """Hit@1/5/10, Recall@10, MRR@10, nDCG@10 and latency for every retriever configuration.
+
+    Writes NAME.json, NAME.md and NAME.png under eval/reports/. With --compare
+    OLD.json, prints what got better or worse and exits 1 on a regression
+    beyond the tolerance.
+    """
+    from eval.compare import DEFAULT_TOLERANCE, compare_reports, format_comparison
+    from eval.gold import load_questions
+    from eval.gold import subset as take_subset
+    from eval.report import load_report, retrieval_report, stamp, write_report
+    from eval.retrieval import QUALITY_METRICS, K, evaluate_retrieval
+    from kb.cli import knowledge_base
+    from kb.search import MODES
+
+    old = None
+    if compare is not None:
+        try:
+            old = load_report(compare)
+        except (OSError, ValueError) as exc:
+            raise _fail(f"cannot read {compare}: {exc}") from None
+    unknown = [m for m in mode or () if m not in MODES]
+    if unknown:
+        raise _fail(f"unknown configuration {unknown[0]!r}; use one of {', '.join(MODES)}.")
+    try:
+        gold = load_questions(questions)
+    except (OSError, ValueError, KeyError) as exc:
+        raise _fail(f"cannot read the gold questions: {exc}") from None
+    chosen = take_subset(gold, subset)
+    kb = knowledge_base()
+    results = evaluate_retrieval(
+        kb, chosen, modes=mode or None, progress=lambda m: typer.echo(m, err=True)
+    )
+    extra: dict[str, object] = {
+        "questions": len(chosen),
+        "subset": len(gold) if subset else None,
+        "k": K,
+    }
+    if questions is not None:  # not the versioned set: gold_hash does not describe it
+        extra["questions_file"] = str(questions)
+    report = retrieval_report(results, stamp(kb, extra))
+    paths = write_report(report, name, out)
+    header = f"{'configuration':<14}" + "".join(f"{m:>16}" for m in QUALITY_METRICS)
+    typer.echo(header + f"{'p50 ms':>9}{'p95 ms':>9}")
+    for m, r in results.items():
+        row = f"{m:<14}" + "".join(f"{r.overall[x]:>16.3f}" for x in QUALITY_METRICS)
+        typer.echo(row + f"{r.overall['latency_p50_ms']:>9.1f}{r.overall['latency_p95_ms']:>9.1f}")
+    typer.echo("wrote " + ", ".join(str(p) for p in paths))
+    if old is not None:
+        comparison = compare_reports(
+            old, report, DEFAULT_TOLERANCE if tolerance is None else tolerance
+        )
+        typer.echo(format_comparison(comparison))
+        if not comparison.ok:
+            raise typer.Exit(1)
+
+
+@eval_app.command("answers")
+def answers_command(
+    subset: Annotated[
+        int | None, typer.Option("--subset", min=1, help="Only N in-scope questions.")
+    ] = None,
+    name: Annotated[str, typer.Option("--name", help="Report file name.")] = "answers-latest",
+    out: Annotated[Path | None, typer.Option("--out", help="Report folder.")] = None,
+) -> None:
+    """Citation precision, evidence recall, abstention and case-study recall@3."""
+    from eval.answers import AnswersUnavailable, evaluate_answers
+    from eval.report import write_report
+    from kb.cli import knowledge_base
+
+    kb = knowledge_base()
+    try:
+        report = evaluate_answers(kb, subset=subset, progress=lambda m: typer.echo(m, err=True))
+    except AnswersUnavailable as exc:
+        raise _fail(str(exc)) from None
+    paths = write_report(report, name, out)
+    for section, values in report["metrics"].items():
+        typer.echo(f"{section}:")
+        for key, value in values.items():
+            typer.echo(f"  {key:<32} {value}")
+    typer.echo("wrote " + ", ".join(str(p) for p in paths))
+
+
+@eval_app.command("feedback")
+def feedback_command(
+    export: Annotated[Path, typer.Option("--export", help="JSONL file to write.")],
+) -> None:
+    """Export feedback given in the app as candidate gold questions for review."""
+    from eval.feedback import FeedbackUnavailable, export_feedback
+    from kb.settings import get_settings
+
+    try:
+        n = export_feedback(get_settings(), export)
+    except FeedbackUnavailable as exc:
+        raise _fail(str(exc)) from None
+    except OSError as exc:
+        raise _fail(f"cannot write {export}: {exc.strerror}.") from None
+    typer.echo(json.dumps({"exported": n, "file": str(export)}))
