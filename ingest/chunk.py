@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 from llama_index.core.node_parser import SentenceSplitter
 
 from kb.models import Chunk, CleanDocument, Section, content_hash
 
 # Diagrams of the guide's own structure are navigation, not guidance.
 SKIPPED_KINDS = ("navigation",)
+_NON_SPACE = re.compile(r"\S")
 
 
 def make_splitter(chunk_tokens: int, overlap: int) -> SentenceSplitter:
@@ -25,22 +28,36 @@ def chunk_document(
         if section.kind in SKIPPED_KINDS:
             continue
         body = doc.text[section.start : section.end]
-        cursor = 0
+        if _heading_only(body, section):
+            continue  # its heading already travels in every chunk's section path
+        cursor = last_end = 0
         for piece in splitter.split_text(body):
             piece = piece.strip()
             if not piece:
                 continue
-            at = body.find(piece, cursor)
+            # A chunk starts inside the previous one (the overlap) or just after
+            # it. Take the latest match that does: in repetitive text (tables)
+            # the first match after the cursor would pin every chunk to the start.
+            after = _NON_SPACE.search(body, last_end)
+            limit = (after.start() if after else len(body)) + len(piece)
+            at = body.rfind(piece, cursor, limit)
+            if at < 0:
+                at = body.find(piece, cursor)
+            if at < 0:  # placed too far on in repetitive text: its last copy is it
+                at = body.rfind(piece)
             if at < 0:  # the splitter normalised whitespace; fall back to the cursor
                 at = body.find(piece[:40], cursor)
                 at = at if at >= 0 else cursor
             start = section.start + at
             end = min(start + len(piece), section.end)
             cursor = max(cursor, at + 1)
+            last_end = max(last_end, at + len(piece))
             mark = doc.page_at(start)
             chunk_id = content_hash(f"{doc.meta.id}|{section.label}|{piece}")
-            if chunk_id in seen:
-                continue
+            repeat = 1
+            while chunk_id in seen:  # repeated text (table rows) is kept, with its own id
+                repeat += 1
+                chunk_id = content_hash(f"{doc.meta.id}|{section.label}|{piece}|{repeat}")
             seen.add(chunk_id)
             chunks.append(
                 Chunk(
@@ -61,3 +78,14 @@ def chunk_document(
                 )
             )
     return chunks
+
+
+def _heading_only(body: str, section: Section) -> bool:
+    # Only a section holding nothing but its headings (and punctuation) is
+    # skipped: a short section with real words ("Contacts: J. Smith") is kept.
+    rest = " ".join(body.split())
+    for title in section.path:
+        rest = rest.replace(" ".join(title.split()), " ", 1)
+    if section.kind == "case-study":  # "Case study 3" above the case study's title
+        rest = re.sub(r"\bcase study \d+\b", " ", rest, count=1, flags=re.I)
+    return not any(ch.isalnum() for ch in rest)

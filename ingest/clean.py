@@ -242,8 +242,9 @@ def estimate_pages(
 
 
 def _chars_per_page(anchors: list[tuple[int, int]]) -> float:
-    spans = [
-        (b[0] - a[0]) / (b[1] - a[1]) for a, b in zip(anchors, anchors[1:]) if b[1] > a[1]
+    spans = [  # footers at one offset (no text between them) say nothing of page length
+        (b[0] - a[0]) / (b[1] - a[1]) for a, b in zip(anchors, anchors[1:])
+        if b[1] > a[1] and b[0] > a[0]
     ]
     return sum(spans) / len(spans) if spans else 3000.0
 

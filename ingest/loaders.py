@@ -36,7 +36,10 @@ def load_file(path: Path, fmt: str | None = None, max_mb: float = 50.0) -> Loade
         raise IngestError(f"{path.name}: the file is empty.")
     if size > max_mb * 1024 * 1024:
         raise IngestError(f"{path.name}: {size / 1e6:.1f} MB is over the {max_mb:g} MB limit.")
-    data = path.read_bytes()
+    try:  # stat succeeds on folders and on files the user may not read
+        data = path.read_bytes()
+    except OSError as exc:
+        raise IngestError(f"{path.name}: cannot be read ({exc.strerror}).") from exc
     if suffix == ".pdf":
         return _load_pdf(path, data)
     text = decode_text(data, path.name)
@@ -71,19 +74,34 @@ def _load_pdf(path: Path, data: bytes) -> LoadedText:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
+    if b"%PDF-" not in data[:1024]:  # the header may follow a little junk
+        raise IngestError(f"{path.name}: this is not a PDF file (no PDF header).")
     try:
         reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
+        if reader.is_encrypted and not _open_without_password(reader):
             raise IngestError(f"{path.name}: the PDF is encrypted; save an unprotected copy.")
         labels = _page_labels(reader)
         pages = [(labels[i], page.extract_text() or "") for i, page in enumerate(reader.pages)]
     except IngestError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
-        raise IngestError(f"{path.name}: the PDF cannot be read ({exc}).") from exc
+    except RecursionError as exc:
+        raise IngestError(f"{path.name}: the PDF cannot be read (its structure loops).") from exc
+    except Exception as exc:  # noqa: BLE001 - pypdf raises many types on damaged files
+        reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+        kind = "damaged or truncated" if isinstance(exc, PdfReadError) else "unreadable"
+        raise IngestError(f"{path.name}: the PDF is {kind} ({reason}).") from exc
     if not any(text.strip() for _, text in pages):
         raise IngestError(f"{path.name}: the PDF has no extractable text (scanned images?).")
     return LoadedText("\n".join(t for _, t in pages), "pdf", pages)
+
+
+def _open_without_password(reader) -> bool:  # type: ignore[no-untyped-def]
+    # Many PDFs are "encrypted" only to restrict printing or copying, with an
+    # empty user password; those open and extract like any other.
+    try:
+        return bool(reader.decrypt(""))
+    except Exception:  # noqa: BLE001 - unsupported cipher or missing crypto library
+        return False
 
 
 def _page_labels(reader) -> list[int]:  # type: ignore[no-untyped-def]

@@ -11,38 +11,55 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from ingest.cases import build_cases_artifact
 from ingest.chunk import chunk_document, make_splitter
 from ingest.clean import clean_pdf_pages, clean_pdf_text, clean_plain_text, clean_web_text
 from ingest.errors import IngestError
 from ingest.loaders import SUPPORTED, load_file
 from ingest.manifest import read_manifest, slugify
 from ingest.structure import load_profile, split_sections
-from kb.embedder import embedder_for
-from kb.models import Chunk, CleanDocument, DocumentMeta, IngestReport, content_hash
+from ingest.windows import sentence_windows
+from kb.models import Chunk, CleanDocument, DocumentMeta, IngestReport, Window, content_hash
 from kb.settings import Settings
-from kb.store import DocumentRecord, Index, IndexStore, NoIndexError, embed_text
+from kb.store import (
+    DocumentRecord,
+    Index,
+    IndexStore,
+    NoIndexError,
+    embed_text,
+    window_embed_text,
+)
 
 # Bump when cleaning, structure or chunking change, so every document is redone.
-PIPELINE_VERSION = "3"
+PIPELINE_VERSION = "4"
+
+
+# Stages that derive build-wide records (e.g. case studies) from the prepared
+# documents register here: name -> function(list[Prepared]) -> JSON-able data.
+ARTIFACT_BUILDERS: dict[str, Callable[[list[Prepared]], Any]] = {"cases": build_cases_artifact}
 
 
 @dataclass
 class Prepared:
-    """One document ready to be written: its record, cleaned text and chunks."""
+    """One document ready to be written: its record, cleaned text, chunks and windows."""
 
     record: DocumentRecord
     text: str
     chunks: list[Chunk]
+    windows: list[Window]
     embeddings: np.ndarray | None = None  # reused from the previous build
+    window_embeddings: np.ndarray | None = None
 
 
 def pipeline_fingerprint(settings: Settings) -> str:
     return content_hash(
-        f"{PIPELINE_VERSION}|{settings.embed_model}|{settings.chunk_tokens}|{settings.chunk_overlap}"
+        f"{PIPELINE_VERSION}|{settings.embed_model}|{settings.chunk_tokens}|"
+        f"{settings.chunk_overlap}|{settings.window_sentences}"
     )
 
 
@@ -95,9 +112,14 @@ def extra_documents(paths: list[Path]) -> tuple[list[DocumentMeta], dict[str, st
             if path.is_dir() and f.suffix.lower() not in SUPPORTED:
                 failed[str(f)] = f"{f.name}: unsupported file type {f.suffix or '(none)'}."
                 continue
+            # "Report.pdf" and "report.txt" slug alike; number the later ones
+            # rather than let one silently replace the other.
+            doc_id, n = slugify(f.stem), 2
+            while doc_id in {m.id for m in metas}:
+                doc_id, n = f"{slugify(f.stem)}-{n}", n + 1
             metas.append(
                 DocumentMeta(
-                    id=slugify(f.stem), title=f.stem.replace("_", " ").strip() or f.name,
+                    id=doc_id, title=" ".join(f.stem.replace("_", " ").split()) or f.name,
                     file=str(f.resolve()), kind="article",
                 )
             )
@@ -119,6 +141,7 @@ def ingest(
     store = IndexStore(settings)
     structure_dir = settings.corpus_dir / "structure"
     report = IngestReport()
+    store.check()
     with store.lock():
         previous = _open_previous(store)
         wanted = read_manifest(settings.manifest_path)
@@ -137,8 +160,8 @@ def ingest(
         for meta, origin in plan:
             try:
                 prepared.append(_prepare(meta, origin, settings, structure_dir, previous, report))
-            except IngestError as exc:
-                report.failed[Path(meta.file).name if meta.file else meta.id] = str(exc)
+            except Exception as exc:  # noqa: BLE001 - one bad file must not sink the rest
+                _record_failure(report, meta, exc)
                 old = previous.documents.get(meta.id) if previous else None
                 if old is not None and previous is not None:
                     # Keep what was indexed before rather than lose the document.
@@ -147,7 +170,10 @@ def ingest(
         if previous:
             report.removed = sorted(set(previous.documents) - kept)
         _drop_duplicate_content(prepared, report)
-        if not report.changed and previous is not None:
+        complete = previous is not None and all(
+            previous.artifact(name) is not None for name in ARTIFACT_BUILDERS
+        )
+        if not report.changed and complete and previous is not None:
             report.build_id = previous.build_id
             report.chunks = len(previous.chunks)
             report.seconds = time.perf_counter() - started
@@ -167,14 +193,34 @@ def ingest(
             "documents": len(prepared),
             "chunks": len(chunks),
         }
+        artifacts = {name: build(prepared) for name, build in ARTIFACT_BUILDERS.items()}
+        windows = [w for p in prepared for w in p.windows]
+        window_embeddings = (
+            np.vstack([p.window_embeddings for p in prepared if p.window_embeddings is not None])
+            if windows
+            else None
+        )
         writer.write([p.record for p in prepared], chunks, embeddings,
-                     {p.record.meta.id: p.text for p in prepared}, info)
+                     {p.record.meta.id: p.text for p in prepared}, info, artifacts,
+                     windows, window_embeddings)
         store.switch(writer.build_id)
         store.prune()
         report.build_id = writer.build_id
         report.chunks = len(chunks)
         report.seconds = time.perf_counter() - started
         return report
+
+
+def _record_failure(report: IngestReport, meta: DocumentMeta, exc: Exception) -> None:
+    """One line per failed file: its name and the reason."""
+    name = Path(meta.file).name if meta.file else meta.id
+    if isinstance(exc, IngestError):
+        reason = str(exc)
+    else:  # a bug or a library error on odd input: name it, keep going
+        detail = str(exc)[:200] or "no detail"
+        reason = f"{name}: could not be processed ({type(exc).__name__}: {detail})."
+    key = name if name not in report.failed else meta.file
+    report.failed[key] = " ".join(reason.split())
 
 
 def _open_previous(store: IndexStore) -> Index | None:
@@ -210,22 +256,24 @@ def _prepare(
     if not chunks:
         raise IngestError(f"{Path(meta.file).name}: no passages could be made from the text.")
     (report.replaced if old is not None else report.added).append(meta.id)
+    windows = [w for c in chunks for w in sentence_windows(c, settings.window_sentences)]
     record = DocumentRecord(
         meta=meta, source_hash=digest, chunk_ids=[c.id for c in chunks], chars=len(doc.text),
         sections=[{"path": list(s.path), "start": s.start, "end": s.end, "kind": s.kind,
                    "case_id": s.case_id} for s in sections],
         added_by=origin,
     )
-    return Prepared(record, doc.text, chunks)
+    return Prepared(record, doc.text, chunks, windows)
 
 
 def _reuse(old: DocumentRecord, previous: Index) -> Prepared:
     position = {cid: i for i, cid in enumerate(previous.order)}
     vectors = previous.embeddings()
     rows = [position[c] for c in old.chunk_ids]
+    windows, window_vectors = previous.windows_of(old.chunk_ids)
     return Prepared(
         old, previous.document_text(old.meta.id), [previous.chunks[c] for c in old.chunk_ids],
-        vectors[rows] if rows else None,
+        windows, vectors[rows] if rows else None, window_vectors,
     )
 
 
@@ -248,13 +296,23 @@ def _drop_duplicate_content(prepared: list[Prepared], report: IngestReport) -> N
 
 
 def _embed_new(prepared: list[Prepared], settings: Settings, progress: bool) -> None:
+    """Embed the chunks and windows of new or changed documents in one batched pass."""
     todo = [p for p in prepared if p.embeddings is None]
-    texts = [embed_text(c) for p in todo for c in p.chunks]
+    texts: list[str] = []
+    for p in todo:
+        by_id = {c.id: c for c in p.chunks}
+        texts += [embed_text(c) for c in p.chunks]
+        texts += [window_embed_text(w, by_id[w.chunk_id]) for w in p.windows]
     if not texts:
         return
+    # Imported here: loading torch costs seconds a no-op re-ingest need not pay.
+    from kb.embedder import embedder_for
+
     model = embedder_for(settings)
     vectors = np.asarray(model.get_text_embedding_batch(texts, show_progress=progress), dtype=np.float32)
     i = 0
     for p in todo:
         p.embeddings = vectors[i : i + len(p.chunks)]
         i += len(p.chunks)
+        p.window_embeddings = vectors[i : i + len(p.windows)]
+        i += len(p.windows)

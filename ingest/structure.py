@@ -160,7 +160,12 @@ def _rule_events(paras: list[Paragraph], known: list[_Event], generic: bool) -> 
             # The case study's title runs until its first part heading.
             j = i + 1
             title_parts = []
-            while j < len(paras) and not _CASE_PART.match(paras[j].text.strip()) and j - i <= 4:
+            while (
+                j < len(paras)
+                and j - i <= 4
+                and not _CASE_PART.match(paras[j].text.strip())
+                and not _CASE.match(paras[j].text.strip())  # a malformed case with no parts
+            ):
                 title_parts.append(paras[j].text.strip())
                 j += 1
             title = f"Case study {m.group(1)}: " + " ".join(title_parts)

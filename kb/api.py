@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from kb.models import Passage, SearchFilters
+from kb.models import Answer, Passage, SearchFilters
 from kb.search import MODES, hybrid_search
 from kb.settings import Settings, get_settings
-from kb.store import Index, IndexStore
+from kb.store import Index, IndexStore, server_url
 
 
 class QueryError(ValueError):
@@ -29,6 +29,8 @@ class KnowledgeBase:
         self._embedder = embedder
         self._index: Index | None = None
         self._lock = threading.Lock()
+        self._answerer: Any | None = None
+        self._query_vectors: dict[str, list[float]] = {}
 
     @property
     def embedder(self) -> Any:
@@ -59,7 +61,15 @@ class KnowledgeBase:
         return " ".join(text.split())
 
     def embed_query(self, query: str) -> list[float]:
-        return list(self.embedder.get_query_embedding(query))
+        # One question is embedded by answer, case matching and checklist alike: embed once.
+        cached = self._query_vectors.get(query)
+        if cached is None:
+            cached = list(self.embedder.get_query_embedding(query))
+            with self._lock:
+                if len(self._query_vectors) >= 256:
+                    self._query_vectors.pop(next(iter(self._query_vectors)))
+                self._query_vectors[query] = cached
+        return list(cached)
 
     def search(
         self,
@@ -78,13 +88,73 @@ class KnowledgeBase:
         """
         if mode not in MODES:
             raise QueryError(f"Unknown search mode {mode!r}; use one of {', '.join(MODES)}.")
-        k = k or self.settings.top_k
+        k = self.settings.top_k if k is None else k  # k=0 is an error, not the default
         if k < 1 or k > 100:
             raise QueryError("k must be between 1 and 100.")
         query = self.clean_query(query)
         index = self.index
         embedding = self.embed_query(query) if mode != "bm25" else None
         return hybrid_search(index, query, embedding, self.settings, k, filters, mode)
+
+    @property
+    def answerer(self) -> Any:
+        """The answer builder (kb.answer.Answerer), with its sentence-vector cache."""
+        if self._answerer is None:
+            from kb.answer import Answerer
+
+            self._answerer = Answerer(self)
+        return self._answerer
+
+    def answer(self, question: str, history: list[Any] | None = None) -> Answer:
+        """A grounded answer with verified ``[n]`` citations, or an abstention.
+
+        Args:
+            question: the user's question.
+            history: earlier turns, oldest first (``{"role", "content"}`` dicts or
+                earlier questions); a follow-up question is retrieved with them.
+        Returns:
+            An :class:`~kb.models.Answer`; ``answer.to_dict()`` is the JSON form.
+        """
+        return self.answerer.answer(question, history)
+
+    def case_library(self) -> Any:
+        """Case-study records of the current build, reviewed data applied (kb.cases.CaseLibrary)."""
+        from kb.cases import REVIEWED_FILE, library_for
+
+        return library_for(self.index, self.settings.corpus_dir / REVIEWED_FILE)
+
+    def cases(
+        self,
+        service: str | None = None,
+        model: str | None = None,
+        council_type: str | None = None,
+        kind: str | None = None,
+    ) -> list[Any]:
+        """Case-study records (kb.models.CaseRecord), filtered; None means any.
+
+        Args:
+            service: a service of the vocabulary, or part of one ("revenues").
+            model: a sharing model ("joint committee", "company or joint venture" ...).
+            council_type: "district", "county", "unitary", "London borough" ...
+            kind: "full" (the guide's case studies) or "short" (named examples).
+        """
+        from kb.cases import filter_cases
+
+        return filter_cases(self.case_library().records, service, model, council_type, kind)
+
+    def match_cases(self, text: Any, k: int = 5) -> list[Any]:
+        """Case studies that fit a question or situation, best first (kb.cases.CaseMatch).
+
+        Each match has ``.record``, ``.score`` and ``.reason`` (why it matched, in
+        words). ``text`` may also be a profile dict (see kb.cases.profile_text).
+        """
+        from kb.cases import profile_text
+
+        if k < 1 or k > 100:
+            raise QueryError("k must be between 1 and 100.")
+        question = self.clean_query(profile_text(text))
+        library = self.case_library()
+        return library.match(question, self.embed_query(question), k, self.embedder)
 
     def stats(self) -> dict[str, Any]:
         index = self.index
@@ -95,5 +165,6 @@ class KnowledgeBase:
             "documents": len(index.documents),
             "chunks": len(index.chunks),
             "by_document": {d: len(r.chunk_ids) for d, r in index.documents.items()},
-            "chroma": self.settings.chroma_host or str(index.path / "chroma"),
+            "chroma": server_url(self.settings) if self.settings.chroma_host
+            else str(index.path / "chroma"),
         }

@@ -11,6 +11,7 @@ import typer
 
 from kb.api import KnowledgeBase, QueryError
 from kb.models import SearchFilters
+from kb.search import MODES
 from kb.settings import get_settings
 from kb.store import NoIndexError
 
@@ -29,7 +30,12 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 
 def emit(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    try:
+        sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    except UnicodeEncodeError:
+        # A query with undecodable bytes, or a non-UTF-8 terminal: escaped JSON
+        # is still valid JSON and always encodable.
+        sys.stdout.write(json.dumps(obj) + "\n")
 
 
 def read_queries(path: Path) -> list[dict[str, Any]]:
@@ -37,7 +43,11 @@ def read_queries(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         fail(f"no such queries file: {path}.")
     rows = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (UnicodeDecodeError, OSError):
+        fail(f"{path.name} cannot be read as UTF-8 text.")
+    for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
@@ -46,6 +56,8 @@ def read_queries(path: Path) -> list[dict[str, Any]]:
             fail(f"{path.name} line {n} is not valid JSON.")
         if not isinstance(row, dict) or "id" not in row or "question" not in row:
             fail(f"{path.name} line {n} needs an 'id' and a 'question'.")
+        if not isinstance(row["question"], str):
+            fail(f"{path.name} line {n}: the question must be a string.")
         rows.append(row)
     return rows
 
@@ -110,7 +122,9 @@ def stats(json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
 @app.command()
 def search(
     query: Annotated[str | None, typer.Argument(help="The question.")] = None,
-    k: Annotated[int, typer.Option("--k", help="How many passages.")] = 10,
+    k: Annotated[
+        int | None, typer.Option("--k", help="How many passages (default KB_TOP_K).")
+    ] = None,
     queries: Annotated[Path | None, typer.Option(help="JSONL file of queries.")] = None,
     json_out: Annotated[bool, typer.Option("--json")] = False,
     doc: Annotated[list[str] | None, typer.Option(help="Only these document ids.")] = None,
@@ -121,6 +135,10 @@ def search(
     """Search the knowledge base; --queries FILE.jsonl runs a batch."""
     if (query is None) == (queries is None):
         fail("give either a QUERY or --queries FILE.jsonl.")
+    if k is not None and not 1 <= k <= 100:  # a bad option fails the command, not each query
+        fail("--k must be between 1 and 100.")
+    if mode not in MODES:
+        fail(f"--mode must be one of {', '.join(MODES)}.")
     kb = knowledge_base()
     filters = SearchFilters(tuple(doc or ()), tuple(kind or ()), section)
     rows = read_queries(queries) if queries else [{"id": None, "question": query}]
@@ -145,11 +163,108 @@ def search(
             typer.echo("No passages found.")
 
 
+@app.command()
+def ask(
+    question: Annotated[str | None, typer.Argument(help="The question.")] = None,
+    queries: Annotated[Path | None, typer.Option(help="JSONL file of questions.")] = None,
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Answer a question from the library, with numbered, dated sources.
+
+    --queries FILE.jsonl answers a batch, one JSON object per line.
+    """
+    from kb.answer import format_answer
+
+    if (question is None) == (queries is None):
+        fail("give either a QUESTION or --queries FILE.jsonl.")
+    kb = knowledge_base()
+    rows = read_queries(queries) if queries else [{"id": None, "question": question}]
+    for row in rows:
+        try:
+            answer = kb.answer(str(row["question"]), history=row.get("history"))
+        except QueryError as exc:
+            if queries is None:
+                fail(str(exc))
+            emit(
+                {
+                    "id": row["id"],
+                    "question": row["question"],
+                    "answer": "",
+                    "abstained": True,
+                    "citations": [],
+                    "case_studies": [],
+                    "notices": [],
+                    "error": str(exc),
+                }
+            )
+            continue
+        if json_out or queries:
+            emit(answer.to_dict(id=row["id"]))
+        else:
+            typer.echo(format_answer(answer))
+
+
+@app.command()
+def cases(
+    query: Annotated[str | None, typer.Option("--query", "-q", help="A situation.")] = None,
+    service: Annotated[str | None, typer.Option(help="Only records sharing this service.")] = None,
+    model: Annotated[str | None, typer.Option(help="Only this sharing model.")] = None,
+    council_type: Annotated[str | None, typer.Option(help="district, county, unitary ...")] = None,
+    kind: Annotated[str | None, typer.Option(help="full (case study) or short (example).")] = None,
+    k: Annotated[int, typer.Option("--k", help="How many matches for --query.")] = 5,
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """List case studies and examples, filtered; --query ranks them against a situation.
+
+    --json prints a JSON list of records (with a "reason" for each match).
+    """
+    from kb.cases import filter_cases, format_case
+
+    if kind not in (None, "full", "short"):
+        fail("--kind must be full or short.")
+    kb = knowledge_base()
+    library = kb.case_library()
+    if not library.complete:
+        typer.echo(f"Warning: {library.problems[0]}", err=True)
+    if query is None:
+        items: list[Any] = kb.cases(service, model, council_type, kind)
+    else:
+        try:
+            matches = kb.match_cases(query, k=100)
+        except QueryError as exc:
+            fail(str(exc))
+        records = [m.record for m in matches]
+        kept = {r.id for r in filter_cases(records, service, model, council_type, kind)}
+        items = [m for m in matches if m.record.id in kept][:k]
+    if json_out:
+        emit([item.to_dict() for item in items])
+        return
+    for item in items:
+        typer.echo(format_case(item) + "\n")
+    if not items:
+        typer.echo("No case studies match.")
+
+
+def _register_eval() -> None:
+    # `kb eval ...` lives in the eval package (eval -> kb); only its thin typer app is imported.
+    from eval.cli import eval_app
+
+    app.add_typer(eval_app, name="eval")
+
+
+_register_eval()
+
+
 def main() -> None:
+    from kb.store import StoreUnavailableError
+
     try:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except StoreUnavailableError as exc:  # a deployment problem, not a bug: one sentence
+        typer.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

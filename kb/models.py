@@ -7,6 +7,7 @@ document, section or page from strings.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import date as _date
 from typing import Any
@@ -59,8 +60,10 @@ def format_date(value: str | None, note: str | None = None) -> str:
 
 
 def _about(note: str) -> str:
+    # "Undated; about 2025 (discusses ...)." -> "about 2025": stop at the first
+    # clause break, so the label never nests the note's own parentheses.
     start = note.find("about")
-    return note[start:].split(";")[0].split(")")[0].rstrip(". ")
+    return re.split(r"[;()]", note[start:])[0].rstrip(". ")
 
 
 @dataclass(frozen=True)
@@ -180,6 +183,19 @@ class Chunk:
 
 
 @dataclass(frozen=True)
+class Window:
+    """A few consecutive sentences of a chunk, embedded on their own.
+
+    A chunk's vector blurs its several points together; a question about one
+    of them matches that point's window far better (the chunk is still what
+    gets returned and cited).
+    """
+
+    chunk_id: str
+    text: str
+
+
+@dataclass(frozen=True)
 class Passage:
     """A retrieved chunk with its rank and score: what search returns."""
 
@@ -203,6 +219,58 @@ class Passage:
             "start": c.start,
             "end": c.end,
             "score": round(self.score, 6),
+        }
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Source ``[n]`` of an answer: a retrieved passage with everything a reader needs."""
+
+    n: int
+    passage: Passage
+
+    def to_dict(self) -> dict[str, Any]:
+        c = self.passage.chunk
+        return {
+            "n": self.n,
+            "text": c.text,
+            "doc_id": c.doc_id,
+            "title": c.title,
+            "section": c.section_label,
+            "page": c.page,
+            "date": c.date_label,
+        }
+
+
+@dataclass
+class Answer:
+    """A grounded answer: text with ``[n]`` markers, its sources and what goes with it.
+
+    ``checklist`` holds the guide's checklist items on the topic and ``topics`` the
+    nearest covered topics offered when the answer abstains; both are for display
+    and are not part of the JSON schema of :meth:`to_dict`.
+    """
+
+    question: str
+    text: str
+    abstained: bool
+    citations: list[Citation] = field(default_factory=list)
+    case_studies: list[dict[str, Any]] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    checklist: list[Any] = field(default_factory=list)
+    topics: list[str] = field(default_factory=list)
+    backend: str = "extractive"  # extractive | llm
+    score: float = 0.0  # the abstention score the decision was made on
+
+    def to_dict(self, id: Any = None) -> dict[str, Any]:
+        return {
+            "id": id,
+            "question": self.question,
+            "answer": self.text,
+            "abstained": self.abstained,
+            "citations": [c.to_dict() for c in self.citations],
+            "case_studies": self.case_studies,
+            "notices": self.notices,
         }
 
 
@@ -239,3 +307,62 @@ class IngestReport:
     @property
     def changed(self) -> bool:
         return bool(self.added or self.replaced or self.removed)
+
+
+@dataclass(frozen=True)
+class Saving:
+    """A saving a case study states: the amount, over what period, on what, and where it says so.
+
+    ``period`` is ``per year``, ``cumulative`` or ``one-off``; ``projected`` marks an
+    estimate or target rather than a saving already made.
+    """
+
+    amount_gbp: float
+    period: str
+    refers_to: str
+    sentence: str
+    projected: bool = False
+    doc_id: str | None = None  # set when the figure comes from another document
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class CaseRecord:
+    """One case study or named example, every fact traceable to its source text.
+
+    ``kind`` is ``full`` (an Appendix 2 case study with its own headings) or
+    ``short`` (a row of a table or an example named in the text). ``evidence``
+    maps a facet (councils, services, model, started ...) to the sentence it
+    was taken from; ``source`` is ``{doc_id, section, page, date, start, end}``.
+    """
+
+    id: str
+    title: str
+    kind: str
+    councils: list[str] = field(default_factory=list)
+    council_types: list[str] = field(default_factory=list)
+    partners: list[str] = field(default_factory=list)
+    services: list[str] = field(default_factory=list)
+    model: str = ""
+    started: str | None = None
+    savings: list[Saving] = field(default_factory=list)
+    summary: str = ""
+    approach: str = ""
+    achieved: str = ""
+    learned: str = ""
+    lessons: list[str] = field(default_factory=list)
+    contacts: list[str] = field(default_factory=list)
+    source: dict[str, Any] = field(default_factory=dict)
+    evidence: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> CaseRecord:
+        known = {f for f in cls.__dataclass_fields__}
+        data = {k: v for k, v in d.items() if k in known}
+        data["savings"] = [Saving(**s) for s in d.get("savings") or []]
+        return cls(**data)

@@ -26,6 +26,28 @@ def reciprocal_rank_fusion(
     return sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
 
 
+def dense_ranking(
+    index: Index, embedding: list[float], n: int, allowed: list[str] | None, window_weight: float
+) -> list[str]:
+    """Chunks by a mix of their own similarity and their best sentence window's.
+
+    A chunk missing from one of the two candidate lists gets that list's lowest
+    similarity, an upper bound of its true value.
+    """
+    chunks = dict(index.dense_search(embedding, n, allowed))
+    if window_weight <= 0 or not chunks:
+        return list(chunks)
+    windows = index.window_search(embedding, n * 4, allowed)
+    chunk_floor = min(chunks.values())
+    window_floor = min(windows.values(), default=chunk_floor)
+    scores = {
+        cid: window_weight * windows.get(cid, window_floor)
+        + (1 - window_weight) * chunks.get(cid, chunk_floor)
+        for cid in chunks.keys() | windows.keys()
+    }
+    return sorted(scores, key=lambda cid: scores[cid], reverse=True)[:n]
+
+
 def _overlaps(a: Chunk, b: Chunk) -> bool:
     return a.doc_id == b.doc_id and a.start < b.end and b.start < a.end
 
@@ -45,7 +67,7 @@ def hybrid_search(
     rankings: list[list[str]] = []
     weights: list[float] = []
     if mode in ("hybrid", "dense") and query_embedding is not None:
-        rankings.append([cid for cid, _ in index.dense_search(query_embedding, n, allowed)])
+        rankings.append(dense_ranking(index, query_embedding, n, allowed, settings.window_weight))
         weights.append(settings.dense_weight)
     if mode in ("hybrid", "bm25"):
         rankings.append([cid for cid, _ in index.bm25_search(query, n, allowed)])

@@ -8,10 +8,12 @@ failed or killed ingest leaves the previous build answering.
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import json
 import os
 import shutil
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -21,23 +23,31 @@ from pathlib import Path
 from typing import Any
 
 import chromadb
+import chromadb.errors
+import httpx
 import numpy as np
+import Stemmer
 from chromadb.config import Settings as ChromaSettings
 from llama_index.core.schema import MetadataMode, TextNode
 from llama_index.core.vector_stores.types import VectorStoreQuery
 from llama_index.retrievers.bm25 import BM25Retriever
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
-from kb.models import Chunk, DocumentMeta, SearchFilters
+from kb.models import Chunk, DocumentMeta, SearchFilters, Window
 from kb.settings import Settings
 
 # Metadata that BM25 and the embedding see besides the text: the document
 # title and section path give a passage its context ("contextual headers").
+# (Adding author and publisher was tried: dense retrieval got worse.)
 EMBED_KEYS = ("title", "section")
 
 
 class NoIndexError(Exception):
     """No build has been made yet."""
+
+
+class StoreUnavailableError(RuntimeError):
+    """The configured Chroma server cannot be reached; the message is for the user."""
 
 
 @dataclass
@@ -77,18 +87,33 @@ def embed_text(chunk: Chunk) -> str:
     return to_node(chunk).get_content(metadata_mode=MetadataMode.EMBED)
 
 
+def window_embed_text(window: Window, chunk: Chunk) -> str:
+    """A window's text under its chunk's title and section path, as chunks are embedded."""
+    return embed_text(dataclasses.replace(chunk, text=window.text))
+
+
 def chroma_client(settings: Settings, path: Path | None) -> Any:
     """Embedded Chroma in ``path``, or the configured Chroma server; telemetry off."""
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if settings.chroma_host:
-        return chromadb.HttpClient(
-            host=settings.chroma_host,
-            port=settings.chroma_port,
-            ssl=settings.chroma_ssl,
-            settings=chroma_settings,
-        )
+        try:
+            return chromadb.HttpClient(
+                host=settings.chroma_host,
+                port=settings.chroma_port,
+                ssl=settings.chroma_ssl,
+                settings=chroma_settings,
+            )
+        except Exception as exc:  # chromadb raises ValueError or httpx errors here
+            raise StoreUnavailableError(
+                f"Cannot reach the Chroma server at {server_url(settings)}; is it running?"
+            ) from exc
     assert path is not None
     return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+def server_url(settings: Settings) -> str:
+    scheme = "https" if settings.chroma_ssl else "http"
+    return f"{scheme}://{settings.chroma_host}:{settings.chroma_port}"
 
 
 class IndexStore:
@@ -119,6 +144,17 @@ class IndexStore:
         tmp = self.root / f".CURRENT.{os.getpid()}"
         tmp.write_text(build_id, encoding="utf-8")
         os.replace(tmp, self.root / "CURRENT")  # atomic on POSIX
+
+    def check(self) -> None:
+        """Fail fast, before any embedding, when the Chroma server is down."""
+        if self.settings.chroma_host:
+            try:
+                chroma_client(self.settings, None).heartbeat()
+            except httpx.TransportError as exc:
+                raise StoreUnavailableError(
+                    f"Cannot reach the Chroma server at {server_url(self.settings)}; "
+                    "is it running?"
+                ) from exc
 
     @contextmanager
     def lock(self) -> Iterator[None]:
@@ -155,11 +191,17 @@ def collection_name(settings: Settings, build_id: str) -> str:
     return f"{settings.collection_prefix}-{build_id}".replace("T", "t").lower()
 
 
+def window_collection_name(settings: Settings, build_id: str) -> str:
+    return collection_name(settings, build_id) + "-windows"
+
+
 def _drop_server_collection(settings: Settings, build_id: str) -> None:
-    try:
-        chroma_client(settings, None).delete_collection(collection_name(settings, build_id))
-    except Exception:  # noqa: BLE001 - already gone, or server down: nothing to clean
-        pass
+    client = chroma_client(settings, None)
+    for name in (collection_name(settings, build_id), window_collection_name(settings, build_id)):
+        try:
+            client.delete_collection(name)
+        except Exception:  # noqa: BLE001 - already gone, or server down: nothing to clean
+            pass
 
 
 class BuildWriter:
@@ -179,6 +221,9 @@ class BuildWriter:
         embeddings: np.ndarray,
         texts: dict[str, str],
         info: dict[str, Any],
+        artifacts: dict[str, Any] | None = None,
+        windows: Sequence[Window] = (),
+        window_embeddings: np.ndarray | None = None,
         batch: int = 2000,
     ) -> None:
         nodes = [to_node(c) for c in chunks]
@@ -197,12 +242,15 @@ class BuildWriter:
             BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=10).persist(
                 str(self.path / "bm25")
             )
+        self._write_windows(client, windows, window_embeddings, batch)
         np.save(self.path / "embeddings.npy", embeddings.astype(np.float32))
         with open(self.path / "chunks.jsonl", "w", encoding="utf-8") as fh:
             for c in chunks:
                 fh.write(json.dumps({"id": c.id, "text": c.text, **c.to_metadata()}) + "\n")
         for doc_id, text in texts.items():
             (self.path / "texts" / f"{doc_id}.txt").write_text(text, encoding="utf-8")
+        for name, data in (artifacts or {}).items():
+            (self.path / f"{name}.json").write_text(json.dumps(data, indent=1), encoding="utf-8")
         (self.path / "documents.json").write_text(
             json.dumps([d.to_dict() for d in documents], indent=1), encoding="utf-8"
         )
@@ -210,6 +258,29 @@ class BuildWriter:
         (self.path / "build.json").write_text(
             json.dumps({**info, "build_id": self.build_id}, indent=1), encoding="utf-8"
         )
+
+
+    def _write_windows(
+        self, client: Any, windows: Sequence[Window], vectors: np.ndarray | None, batch: int
+    ) -> None:
+        collection = client.get_or_create_collection(
+            window_collection_name(self.settings, self.build_id),
+            metadata={"hnsw:space": "cosine"},
+            embedding_function=None,
+        )
+        if windows and vectors is not None:
+            # Only ids, vectors and the owning chunk: the chunk is what search returns.
+            for i in range(0, len(windows), batch):
+                part = windows[i : i + batch]
+                collection.add(
+                    ids=[f"w{j}" for j in range(i, i + len(part))],
+                    embeddings=vectors[i : i + batch].astype(np.float32),
+                    metadatas=[{"chunk_id": w.chunk_id} for w in part],
+                )
+        np.save(self.path / "windows.npy", (vectors if vectors is not None else np.zeros((0, 1))).astype(np.float32))
+        with open(self.path / "windows.jsonl", "w", encoding="utf-8") as fh:
+            for w in windows:
+                fh.write(json.dumps({"chunk_id": w.chunk_id, "text": w.text}) + "\n")
 
 
 class Index:
@@ -233,24 +304,45 @@ class Index:
                 self.chunks[chunk.id] = chunk
                 self.order.append(chunk.id)
         self._vector_store: ChromaVectorStore | None = None
+        self._window_collection: Any = None
         self._bm25: BM25Retriever | None = None
+        self._open_lock = threading.Lock()  # one Index is shared by all request threads
 
     # -- the verbs search needs ---------------------------------------------------
     @property
     def vector_store(self) -> ChromaVectorStore:
-        if self._vector_store is None:
-            client = chroma_client(self.settings, self.path / "chroma")
-            collection = client.get_collection(
-                collection_name(self.settings, self.build_id), embedding_function=None
-            )
-            self._vector_store = ChromaVectorStore(chroma_collection=collection)
-        return self._vector_store
+        with self._open_lock:
+            if self._vector_store is None:
+                collection = self._collection(collection_name(self.settings, self.build_id))
+                self._vector_store = ChromaVectorStore(chroma_collection=collection)
+            return self._vector_store
+
+    def _collection(self, name: str) -> Any:
+        client = chroma_client(self.settings, self.path / "chroma")
+        try:
+            return client.get_collection(name, embedding_function=None)
+        except chromadb.errors.NotFoundError as exc:
+            where = server_url(self.settings) if self.settings.chroma_host else "disk"
+            raise StoreUnavailableError(
+                f"The index's vectors (collection {name}) are missing from {where}; "
+                "ingest again into an empty data directory."
+            ) from exc
+
+    @property
+    def window_collection(self) -> Any:
+        with self._open_lock:
+            if self._window_collection is None:
+                self._window_collection = self._collection(
+                    window_collection_name(self.settings, self.build_id)
+                )
+            return self._window_collection
 
     @property
     def bm25(self) -> BM25Retriever:
-        if self._bm25 is None:
-            self._bm25 = BM25Retriever.from_persist_dir(str(self.path / "bm25"))
-        return self._bm25
+        with self._open_lock:
+            if self._bm25 is None:
+                self._bm25 = BM25Retriever.from_persist_dir(str(self.path / "bm25"))
+            return self._bm25
 
     def allowed_ids(self, filters: SearchFilters) -> list[str] | None:
         if filters.empty:
@@ -271,10 +363,42 @@ class Index:
             return []
         kwargs: dict[str, Any] = {"ids": allowed} if allowed is not None else {}
         n = min(n, len(allowed) if allowed is not None else len(self.chunks))
-        result = self.vector_store.query(
-            VectorStoreQuery(query_embedding=embedding, similarity_top_k=n), **kwargs
-        )
+        try:
+            result = self.vector_store.query(
+                VectorStoreQuery(query_embedding=embedding, similarity_top_k=n), **kwargs
+            )
+        except httpx.TransportError as exc:  # the server went away after we connected
+            raise StoreUnavailableError(
+                f"Lost the Chroma server at {server_url(self.settings)}; is it running?"
+            ) from exc
         return list(zip(result.ids or [], result.similarities or []))
+
+    def window_search(
+        self, embedding: list[float], n: int, allowed: list[str] | None = None
+    ) -> dict[str, float]:
+        """Each chunk's best window similarity among the ``n`` nearest windows."""
+        if not self.chunks or allowed == [] or not (self.path / "windows.jsonl").exists():
+            return {}  # (a build from before windows: chunk vectors alone)
+        where = {"chunk_id": {"$in": allowed}} if allowed is not None else None
+        try:
+            collection = self.window_collection
+            n = min(n, collection.count())
+            if n == 0:
+                return {}
+            result = collection.query(
+                query_embeddings=[embedding], n_results=n, where=where,
+                include=["metadatas", "distances"],
+            )
+        except httpx.TransportError as exc:
+            raise StoreUnavailableError(
+                f"Lost the Chroma server at {server_url(self.settings)}; is it running?"
+            ) from exc
+        best: dict[str, float] = {}
+        for meta, distance in zip(result["metadatas"][0], result["distances"][0]):
+            cid, sim = str(meta["chunk_id"]), 1.0 - float(distance)
+            if sim > best.get(cid, -2.0):
+                best[cid] = sim
+        return best
 
     def bm25_search(
         self, query: str, n: int, allowed: list[str] | None = None
@@ -283,23 +407,45 @@ class Index:
             return []
         base = self.bm25
         n = min(n, len(self.chunks))
+        mask = None
         if allowed is not None:
             keep = set(allowed)
             mask = [int(row["node_id"] in keep) for row in base.corpus]
-            retriever = BM25Retriever(
-                existing_bm25=base.bm25, similarity_top_k=n, corpus_weight_mask=mask,
-                stemmer=base.stemmer,
-            )
-        else:
-            base.similarity_top_k = n
-            retriever = base
+        # A retriever per call over the shared index: top-k and the mask are
+        # per query, and PyStemmer stemmers are not thread-safe, so none is shared.
+        retriever = BM25Retriever(
+            existing_bm25=base.bm25, similarity_top_k=n, corpus_weight_mask=mask,
+            stemmer=Stemmer.Stemmer("english"), skip_stemming=base.skip_stemming,
+            token_pattern=base.token_pattern,
+        )
         from llama_index.core.schema import QueryBundle
 
         hits = retriever._retrieve(QueryBundle(query))  # noqa: SLF001 - skips callback overhead
         return [(h.node.node_id, float(h.score or 0.0)) for h in hits if (h.score or 0) > 0]
+
+    def artifact(self, name: str) -> Any:
+        """A JSON artifact written by an ingest stage (e.g. ``cases``); None if absent."""
+        path = self.path / f"{name}.json"
+        return json.loads(path.read_text("utf-8")) if path.exists() else None
 
     def document_text(self, doc_id: str) -> str:
         return (self.path / "texts" / f"{doc_id}.txt").read_text(encoding="utf-8")
 
     def embeddings(self) -> np.ndarray:
         return np.load(self.path / "embeddings.npy")
+
+    def windows_of(self, chunk_ids: Sequence[str]) -> tuple[list[Window], np.ndarray]:
+        """The windows of these chunks and their vectors, for reuse by the next build."""
+        wanted = set(chunk_ids)
+        rows: list[int] = []
+        windows: list[Window] = []
+        if not (self.path / "windows.jsonl").exists():  # a build from before windows
+            return windows, np.zeros((0, 1), np.float32)
+        with open(self.path / "windows.jsonl", encoding="utf-8") as fh:
+            for i, line in enumerate(fh):
+                row = json.loads(line)
+                if row["chunk_id"] in wanted:
+                    rows.append(i)
+                    windows.append(Window(row["chunk_id"], row["text"]))
+        vectors = np.load(self.path / "windows.npy")
+        return windows, vectors[rows] if rows else np.zeros((0, vectors.shape[1]), np.float32)

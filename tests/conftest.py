@@ -1,0 +1,75 @@
+"""Shared fixtures: a clean environment, and the real corpus ingested once per session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kb.api import KnowledgeBase
+from kb.settings import REPO_ROOT, Settings
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(autouse=True)
+def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No KB_* setting from the developer's shell leaks into a test."""
+    for name in list(os.environ):
+        if name.startswith("KB_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
+def make_settings(data_dir: Path, **overrides: object) -> Settings:
+    """Settings over the real corpus with a private data directory."""
+    return Settings(data_dir=data_dir, corpus_dir=REPO_ROOT / "corpus", **overrides)
+
+
+@pytest.fixture(scope="session")
+def built_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The real corpus ingested with the real model into a real Chroma, once."""
+    from ingest.pipeline import ingest
+
+    settings = make_settings(tmp_path_factory.mktemp("built") / "data")
+    report = ingest(settings, progress=False)
+    assert report.ok, report.failed
+    return settings
+
+
+@pytest.fixture(scope="session")
+def kb(built_settings: Settings) -> KnowledgeBase:
+    return KnowledgeBase(built_settings)
+
+
+@pytest.fixture
+def fresh_settings(tmp_path: Path) -> Settings:
+    """An empty data directory over the real corpus (for ingest tests)."""
+    return make_settings(tmp_path / "data")
+
+
+@pytest.fixture
+def copied_index(built_settings: Settings, tmp_path: Path) -> Iterator[Settings]:
+    """A private copy of the session's built index, safe to change."""
+    data = tmp_path / "data"
+    shutil.copytree(built_settings.data_dir, data)
+    yield make_settings(data)
+
+
+@pytest.fixture
+def small_corpus(tmp_path: Path) -> Settings:
+    """A corpus of two small fixture documents, with its own manifest."""
+    corpus = tmp_path / "corpus"
+    (corpus / "documents").mkdir(parents=True)
+    for name in ("alpha.md", "beta.txt"):
+        shutil.copy(FIXTURES / name, corpus / "documents" / name)
+    (corpus / "manifest.yaml").write_text(
+        "documents:\n"
+        "  - {id: alpha-note, file: documents/alpha.md, title: Alpha note, kind: article, date: '2020-05-01'}\n"
+        "  - {id: beta-note, file: documents/beta.txt, title: Beta note, kind: guide, date: '2019'}\n",
+        encoding="utf-8",
+    )
+    return Settings(data_dir=tmp_path / "data", corpus_dir=corpus)
