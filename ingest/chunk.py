@@ -15,7 +15,9 @@ _NON_SPACE = re.compile(r"\S")
 
 def make_splitter(chunk_tokens: int, overlap: int) -> SentenceSplitter:
     """llama-index's sentence-aware splitter; tokens are counted with tiktoken."""
-    return SentenceSplitter(chunk_size=chunk_tokens, chunk_overlap=overlap, paragraph_separator="\n\n")
+    return SentenceSplitter(
+        chunk_size=chunk_tokens, chunk_overlap=overlap, paragraph_separator="\n\n"
+    )
 
 
 def chunk_document(

@@ -173,14 +173,19 @@ def clean_pdf_text(raw: str, furniture: tuple[str, ...] = ()) -> tuple[str, list
         # A new page starts a new paragraph unless a sentence runs over it.
         new_par = standalone or (
             bool(starts_page)
-            and (last_kept[-1:] in '.?!:;"”’)' or _URL.match(last_kept) is not None
-                 or (text[:1].isupper() and len(text) < 40))
+            and (
+                last_kept[-1:] in '.?!:;"”’)'
+                or _URL.match(last_kept) is not None
+                or (text[:1].isupper() and len(text) < 40)
+            )
         )
         offset = out.add_line(text, new_paragraph=new_par, new_line=bullet)
         # A short paragraph ending in a question is a heading ("Is sharing
         # legal?") even where the PDF ran it into the next line.
         if standalone or (
-            not bullet and text.endswith("?") and out.paragraph_length < 90
+            not bullet
+            and text.endswith("?")
+            and out.paragraph_length < 90
             and out.paragraph_first.isupper()
         ):
             out.end_paragraph()
@@ -243,7 +248,8 @@ def estimate_pages(
 
 def _chars_per_page(anchors: list[tuple[int, int]]) -> float:
     spans = [  # footers at one offset (no text between them) say nothing of page length
-        (b[0] - a[0]) / (b[1] - a[1]) for a, b in zip(anchors, anchors[1:])
+        (b[0] - a[0]) / (b[1] - a[1])
+        for a, b in zip(anchors, anchors[1:], strict=False)
         if b[1] > a[1] and b[0] > a[0]
     ]
     return sum(spans) / len(spans) if spans else 3000.0
@@ -262,7 +268,7 @@ def clean_pdf_pages(pages: list[tuple[int, str]]) -> tuple[str, list[PageMark]]:
     repeated = _repeated_edge_lines(page_lines)
     out = _Builder([])
     marks: list[PageMark] = []
-    for (number, _), lines in zip(pages, page_lines):
+    for (number, _), lines in zip(pages, page_lines, strict=True):
         first = True
         for line in lines:
             text = normalise_line(line)

@@ -118,8 +118,25 @@ def _page_labels(reader) -> list[int]:  # type: ignore[no-untyped-def]
 
 class _TextExtractor(HTMLParser):
     SKIP = {"script", "style", "nav", "header", "footer", "aside", "form", "noscript", "svg"}
-    BLOCK = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section",
-             "article", "blockquote", "ul", "ol", "table"}
+    BLOCK = {
+        "p",
+        "div",
+        "br",
+        "li",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "tr",
+        "section",
+        "article",
+        "blockquote",
+        "ul",
+        "ol",
+        "table",
+    }
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)

@@ -47,7 +47,9 @@ def meta_from_entry(entry: dict, base: Path) -> DocumentMeta:
     if date is not None:
         date = str(date)
         if not _DATE.match(date):
-            raise IngestError(f"Document {doc_id} has date {date!r}; use YYYY, YYYY-MM or YYYY-MM-DD.")
+            raise IngestError(
+                f"Document {doc_id} has date {date!r}; use YYYY, YYYY-MM or YYYY-MM-DD."
+            )
     kind = str(entry.get("kind") or "article")
     if kind not in KINDS:
         raise IngestError(f"Document {doc_id} has kind {kind!r}; use one of {', '.join(KINDS)}.")

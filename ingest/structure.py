@@ -18,7 +18,8 @@ from kb.models import Section
 
 _CASE = re.compile(r"^case study (\d+)$", re.I)
 _CASE_PART = re.compile(
-    r"^(what was the( \w+['’]?s?)? approach\?|what['’]s been (achieved|learned|learnt)\?|contacts)$",
+    r"^(what was the( \w+['’]?s?)? approach\?"
+    r"|what['’]s been (achieved|learned|learnt)\?|contacts)$",
     re.I,
 )
 _RESOURCES = re.compile(r"^useful resources$", re.I)
@@ -132,7 +133,7 @@ def _outline_events(paras: list[Paragraph], outline: list[OutlineHeading]) -> li
         if between:
             placed[n] = between[-1]
     events = []
-    for h, p in zip(outline, placed):
+    for h, p in zip(outline, placed, strict=True):
         if p is None:
             continue
         span = 0 if h.starts_at else p[1]
@@ -194,7 +195,7 @@ def _looks_like_heading(text: str, following: Paragraph | None) -> bool:
         0 < len(words) <= 10
         and len(text) < 70
         and text[:1].isupper()
-        and text[-1:] not in ".,;:”\"’"
+        and text[-1:] not in '.,;:”"’'
         and not text.startswith(("•", "-", "“", '"'))
         and _is_prose(following)
     )
@@ -209,7 +210,7 @@ def _build_sections(
     pos = 0
     path: tuple[str, ...] = ()
     kind = "front"
-    for n, ev in enumerate(events):
+    for ev in events:
         start = paras[ev.index].start
         if start > pos:
             sections.append(Section(doc_id, path, pos, start, kind, case_id))
@@ -222,8 +223,10 @@ def _build_sections(
             stack.pop()
         stack.append((level, ev.title, ev.kind))
         path = tuple(t for _, t, _ in stack)
-        kind = ev.kind if ev.kind != "body" else next(
-            (k for _, _, k in reversed(stack[:-1]) if k not in ("body",)), "body"
+        kind = (
+            ev.kind
+            if ev.kind != "body"
+            else next((k for _, _, k in reversed(stack[:-1]) if k not in ("body",)), "body")
         )
         if ev.kind == "resources":
             kind = "resources"

@@ -13,8 +13,8 @@ development gold set (``bench/calibrate_abstain.py`` prints the figures):
   when it names something the library never mentions, it must be closer to a
   passage to be answered.
 * **unfamiliar words**: ordinary words the library never uses ("sofa",
-  "pothole", "newsletter"). Paraphrased questions have one now and then; a
-  question with two or more must be somewhat closer to a passage.
+  "pothole", "newsletter"). A question with one must be somewhat closer to a
+  passage (paraphrased in-scope questions that use one are usually close).
 """
 
 from __future__ import annotations
@@ -120,11 +120,11 @@ def should_abstain(
     signals: Signals, threshold: float, unknown_threshold: float, unfamiliar_threshold: float
 ) -> bool:
     """Abstain when the question is far from every passage; or names things the
-    library never mentions and is not very close to one; or uses two or more
-    words the library never uses and is not reasonably close to one."""
+    library never mentions and is not very close to one; or uses words the
+    library never uses and is not reasonably close to one."""
     c = signals.closeness
     return (
         c < threshold
         or (bool(signals.unknown_names) and c < unknown_threshold)
-        or (len(signals.unfamiliar_words) >= 2 and c < unfamiliar_threshold)
+        or (bool(signals.unfamiliar_words) and c < unfamiliar_threshold)
     )

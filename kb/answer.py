@@ -300,9 +300,22 @@ class Answerer:
         )
 
     def closeness(self, cache: _BuildCache, qvec: np.ndarray, passages: list[Passage]) -> float:
+        """Mean of the best passage cosine and the best sentence cosine in the top passages.
+
+        The sentence half keeps the signal steady when chunks grow (a longer
+        chunk's vector is further from any one question); together they
+        separated out-of-scope questions better than either alone.
+        """
         top = passages[:CLOSENESS_PASSAGES]
         rows = [cache.row[p.chunk.id] for p in top if p.chunk.id in cache.row]
-        return float((cache.vectors[rows] @ qvec).max()) if rows else 0.0
+        if not rows:
+            return 0.0
+        best_chunk = float((cache.vectors[rows] @ qvec).max())
+        sentences = [s.text for p in top for s in self.sentences_of(cache, p)]
+        if not sentences:
+            return best_chunk
+        best_sentence = float((self.sentence_vectors(sentences) @ qvec).max())
+        return 0.5 * best_chunk + 0.5 * best_sentence
 
     def extract(
         self, cache: _BuildCache, qvec: np.ndarray, passages: list[Passage]

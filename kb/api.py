@@ -165,6 +165,7 @@ class KnowledgeBase:
             "documents": len(index.documents),
             "chunks": len(index.chunks),
             "by_document": {d: len(r.chunk_ids) for d, r in index.documents.items()},
-            "chroma": server_url(self.settings) if self.settings.chroma_host
+            "chroma": server_url(self.settings)
+            if self.settings.chroma_host
             else str(index.path / "chroma"),
         }

@@ -90,17 +90,25 @@ def ingest(
         report = run_ingest(get_settings(), extra=extra, progress=not quiet and not json_out)
     except IngestError as exc:
         fail(str(exc))
+    except OSError as exc:  # disk full, permissions: the switch never happened
+        fail(f"ingest stopped ({exc.strerror or exc}); the previous index is still in use.")
     report.failed.update(failed)
     if json_out:
         emit({**report.__dict__, "ok": report.ok})
     else:
-        for label, ids in (("added", report.added), ("replaced", report.replaced),
-                           ("removed", report.removed), ("unchanged", report.unchanged)):
+        for label, ids in (
+            ("added", report.added),
+            ("replaced", report.replaced),
+            ("removed", report.removed),
+            ("unchanged", report.unchanged),
+        ):
             if ids:
                 typer.echo(f"{label}: {', '.join(ids)}")
         typer.echo(f"{report.chunks} chunks in build {report.build_id} ({report.seconds:.1f} s)")
         for name, reason in report.failed.items():
-            typer.echo(f"failed: {reason}" if name in reason else f"failed: {name}: {reason}", err=True)
+            typer.echo(
+                f"failed: {reason}" if name in reason else f"failed: {name}: {reason}", err=True
+            )
     if not report.ok:
         raise typer.Exit(1)
 
@@ -151,14 +159,21 @@ def search(
             emit({"id": row["id"], "question": row["question"], "results": [], "error": str(exc)})
             continue
         if json_out or queries:
-            emit({"id": row["id"], "question": row["question"],
-                  "results": [p.to_dict() for p in passages]})
+            emit(
+                {
+                    "id": row["id"],
+                    "question": row["question"],
+                    "results": [p.to_dict() for p in passages],
+                }
+            )
             continue
         for p in passages:
             c = p.chunk
             where = ", ".join(x for x in (c.section_label, c.page_label, c.date_label) if x)
             typer.echo(f"[{p.rank}] {c.title} — {where}")
-            typer.echo("    " + c.text[:300].replace("\n", " ") + ("…" if len(c.text) > 300 else ""))
+            typer.echo(
+                "    " + c.text[:300].replace("\n", " ") + ("…" if len(c.text) > 300 else "")
+            )
         if not passages:
             typer.echo("No passages found.")
 
@@ -180,8 +195,11 @@ def ask(
     kb = knowledge_base()
     rows = read_queries(queries) if queries else [{"id": None, "question": question}]
     for row in rows:
+        history = row.get("history")
         try:
-            answer = kb.answer(str(row["question"]), history=row.get("history"))
+            if history is not None and not isinstance(history, list):
+                raise QueryError("history must be a list of earlier turns.")
+            answer = kb.answer(str(row["question"]), history=history)
         except QueryError as exc:
             if queries is None:
                 fail(str(exc))

@@ -20,7 +20,7 @@ def reciprocal_rank_fusion(
     this mode; we tune both on the gold set, hence these few lines.
     """
     scores: dict[str, float] = {}
-    for ranking, weight in zip(rankings, weights):
+    for ranking, weight in zip(rankings, weights, strict=True):
         for rank, item in enumerate(ranking):
             scores[item] = scores.get(item, 0.0) + weight / (k + rank + 1)
     return sorted(scores.items(), key=lambda kv: kv[1], reverse=True)

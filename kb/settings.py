@@ -50,8 +50,8 @@ class Settings(BaseSettings):
     collection_prefix: str = "kb"
 
     # Chunking (tokens counted with tiktoken, through llama-index)
-    chunk_tokens: int = 160
-    chunk_overlap: int = 32
+    chunk_tokens: int = 200
+    chunk_overlap: int = 40
 
     # Sentence windows: each chunk is also embedded as overlapping windows of
     # this many sentences; the dense score of a chunk mixes its own similarity
@@ -62,22 +62,23 @@ class Settings(BaseSettings):
     # Retrieval: weighted reciprocal rank fusion of dense and BM25 rankings.
     # Defaults tuned on eval/questions.jsonl (see eval/reports/baseline.md).
     top_k: int = 10
-    candidates: int = 40
-    rrf_k: int = 60
-    dense_weight: float = 1.0
+    candidates: int = 80
+    rrf_k: int = 10
+    dense_weight: float = 0.8
     bm25_weight: float = 1.0
 
     # Answers
     answer_sentences: int = 5
-    # Abstain when the question's best cosine to its top passages is below
+    # Abstain when the question's closeness to its top passages (kb/answer.py:
+    # best passage and best sentence cosine, averaged) is below
     # abstain_threshold; below abstain_unknown_threshold when it names things
     # (names, acronyms, years) the library never mentions; below
-    # abstain_unfamiliar_threshold when two or more of its words never occur in
-    # the library. Calibrated with bench/calibrate_abstain.py on
+    # abstain_unfamiliar_threshold when one of its words never occurs in the
+    # library. Calibrated with bench/calibrate_abstain.py on
     # eval/out_of_scope.jsonl and eval/questions.jsonl (kb/abstain.py).
-    abstain_threshold: float = 0.38
-    abstain_unknown_threshold: float = 0.70
-    abstain_unfamiliar_threshold: float = 0.45
+    abstain_threshold: float = 0.36
+    abstain_unknown_threshold: float = 0.72
+    abstain_unfamiliar_threshold: float = 0.44
     max_question_chars: int = 2000
     # Case studies shown with an answer must match at least this well (text
     # similarity plus facet overlap, kb/cases.py). 0.35 kept every expected case

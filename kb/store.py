@@ -8,7 +8,6 @@ failed or killed ingest leaves the previous build answering.
 
 from __future__ import annotations
 
-import dataclasses
 import fcntl
 import json
 import os
@@ -28,7 +27,7 @@ import httpx
 import numpy as np
 import Stemmer
 from chromadb.config import Settings as ChromaSettings
-from llama_index.core.schema import MetadataMode, TextNode
+from llama_index.core.schema import BaseNode, MetadataMode, TextNode
 from llama_index.core.vector_stores.types import VectorStoreQuery
 from llama_index.retrievers.bm25 import BM25Retriever
 from llama_index.vector_stores.chroma import ChromaVectorStore
@@ -85,11 +84,6 @@ def to_node(chunk: Chunk) -> TextNode:
 
 def embed_text(chunk: Chunk) -> str:
     return to_node(chunk).get_content(metadata_mode=MetadataMode.EMBED)
-
-
-def window_embed_text(window: Window, chunk: Chunk) -> str:
-    """A window's text under its chunk's title and section path, as chunks are embedded."""
-    return embed_text(dataclasses.replace(chunk, text=window.text))
 
 
 def chroma_client(settings: Settings, path: Path | None) -> Any:
@@ -152,8 +146,7 @@ class IndexStore:
                 chroma_client(self.settings, None).heartbeat()
             except httpx.TransportError as exc:
                 raise StoreUnavailableError(
-                    f"Cannot reach the Chroma server at {server_url(self.settings)}; "
-                    "is it running?"
+                    f"Cannot reach the Chroma server at {server_url(self.settings)}; is it running?"
                 ) from exc
 
     @contextmanager
@@ -176,8 +169,12 @@ class IndexStore:
         if not self.builds.exists():
             return
         current = self.current_id()
+        # Newest first by when each build was completed: ids share a second's
+        # timestamp when builds come fast, and then sort by their random suffix.
         complete = sorted(
-            (p for p in self.builds.iterdir() if (p / "build.json").exists()), reverse=True
+            (p for p in self.builds.iterdir() if (p / "build.json").exists()),
+            key=lambda p: (p / "build.json").stat().st_mtime_ns,
+            reverse=True,
         )
         keep = {current} | {p.name for p in complete[: self.KEEP_BUILDS]}
         for path in self.builds.iterdir():
@@ -226,8 +223,8 @@ class BuildWriter:
         window_embeddings: np.ndarray | None = None,
         batch: int = 2000,
     ) -> None:
-        nodes = [to_node(c) for c in chunks]
-        for node, vector in zip(nodes, embeddings):
+        nodes: list[BaseNode] = [to_node(c) for c in chunks]
+        for node, vector in zip(nodes, embeddings, strict=True):
             node.embedding = vector.tolist()
         client = chroma_client(self.settings, self.path / "chroma")
         collection = client.get_or_create_collection(
@@ -259,7 +256,6 @@ class BuildWriter:
             json.dumps({**info, "build_id": self.build_id}, indent=1), encoding="utf-8"
         )
 
-
     def _write_windows(
         self, client: Any, windows: Sequence[Window], vectors: np.ndarray | None, batch: int
     ) -> None:
@@ -277,7 +273,10 @@ class BuildWriter:
                     embeddings=vectors[i : i + batch].astype(np.float32),
                     metadatas=[{"chunk_id": w.chunk_id} for w in part],
                 )
-        np.save(self.path / "windows.npy", (vectors if vectors is not None else np.zeros((0, 1))).astype(np.float32))
+        np.save(
+            self.path / "windows.npy",
+            (vectors if vectors is not None else np.zeros((0, 1))).astype(np.float32),
+        )
         with open(self.path / "windows.jsonl", "w", encoding="utf-8") as fh:
             for w in windows:
                 fh.write(json.dumps({"chunk_id": w.chunk_id, "text": w.text}) + "\n")
@@ -371,7 +370,7 @@ class Index:
             raise StoreUnavailableError(
                 f"Lost the Chroma server at {server_url(self.settings)}; is it running?"
             ) from exc
-        return list(zip(result.ids or [], result.similarities or []))
+        return list(zip(result.ids or [], result.similarities or [], strict=True))
 
     def window_search(
         self, embedding: list[float], n: int, allowed: list[str] | None = None
@@ -386,7 +385,9 @@ class Index:
             if n == 0:
                 return {}
             result = collection.query(
-                query_embeddings=[embedding], n_results=n, where=where,
+                query_embeddings=[embedding],
+                n_results=n,
+                where=where,
                 include=["metadatas", "distances"],
             )
         except httpx.TransportError as exc:
@@ -394,7 +395,7 @@ class Index:
                 f"Lost the Chroma server at {server_url(self.settings)}; is it running?"
             ) from exc
         best: dict[str, float] = {}
-        for meta, distance in zip(result["metadatas"][0], result["distances"][0]):
+        for meta, distance in zip(result["metadatas"][0], result["distances"][0], strict=True):
             cid, sim = str(meta["chunk_id"]), 1.0 - float(distance)
             if sim > best.get(cid, -2.0):
                 best[cid] = sim
@@ -414,8 +415,11 @@ class Index:
         # A retriever per call over the shared index: top-k and the mask are
         # per query, and PyStemmer stemmers are not thread-safe, so none is shared.
         retriever = BM25Retriever(
-            existing_bm25=base.bm25, similarity_top_k=n, corpus_weight_mask=mask,
-            stemmer=Stemmer.Stemmer("english"), skip_stemming=base.skip_stemming,
+            existing_bm25=base.bm25,
+            similarity_top_k=n,
+            corpus_weight_mask=mask,
+            stemmer=Stemmer.Stemmer("english"),
+            skip_stemming=base.skip_stemming,
             token_pattern=base.token_pattern,
         )
         from llama_index.core.schema import QueryBundle

@@ -68,8 +68,10 @@ def small_corpus(tmp_path: Path) -> Settings:
         shutil.copy(FIXTURES / name, corpus / "documents" / name)
     (corpus / "manifest.yaml").write_text(
         "documents:\n"
-        "  - {id: alpha-note, file: documents/alpha.md, title: Alpha note, kind: article, date: '2020-05-01'}\n"
-        "  - {id: beta-note, file: documents/beta.txt, title: Beta note, kind: guide, date: '2019'}\n",
+        "  - {id: alpha-note, file: documents/alpha.md, title: Alpha note, kind: article,\n"
+        "     date: '2020-05-01'}\n"
+        "  - {id: beta-note, file: documents/beta.txt, title: Beta note, kind: guide,\n"
+        "     date: '2019'}\n",
         encoding="utf-8",
     )
     return Settings(data_dir=tmp_path / "data", corpus_dir=corpus)

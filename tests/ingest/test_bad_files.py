@@ -149,8 +149,9 @@ def _snapshot(settings: Settings, doc_ids: tuple[str, ...]) -> dict[str, object]
             d: vectors[[position[c] for c in index.documents[d].chunk_ids]] for d in doc_ids
         },
         "texts": {d: index.document_text(d) for d in doc_ids},
-        "dense": {q: [p.to_dict() for p in kb.search(q, filters=only, mode="dense")]
-                  for q in queries},
+        "dense": {
+            q: [p.to_dict() for p in kb.search(q, filters=only, mode="dense")] for q in queries
+        },
         "top": {q: kb.search(q, k=1, filters=only)[0].chunk.id for q in queries},
     }
 
@@ -215,10 +216,13 @@ def test_a_damaged_new_version_keeps_the_old_one(small_corpus: Settings, tmp_pat
 
 
 def test_names_that_slug_alike_are_both_kept(small_corpus: Settings, tmp_path: Path) -> None:
-    (tmp_path / "Report.md").write_text("Report one\n\nThe first report is about shared "
-                                        "legal teams and their costs.\n", "utf-8")
-    (tmp_path / "report.txt").write_text("Report two\n\nThe second report is about shared "
-                                         "waste contracts and their savings.\n", "utf-8")
+    (tmp_path / "Report.md").write_text(
+        "Report one\n\nThe first report is about shared legal teams and their costs.\n", "utf-8"
+    )
+    (tmp_path / "report.txt").write_text(
+        "Report two\n\nThe second report is about shared waste contracts and their savings.\n",
+        "utf-8",
+    )
     extra, failed = extra_documents([tmp_path / "Report.md", tmp_path / "report.txt"])
     report = ingest(small_corpus, extra=extra, progress=False)
     assert report.ok and not failed
@@ -235,8 +239,9 @@ def test_cli_exit_status_names_each_failure(small_corpus: Settings, upload_dir: 
         "HF_HUB_OFFLINE": "1",
     }
     kb = [sys.executable, "-m", "kb.cli"]
-    bad = subprocess.run([*kb, "ingest", "-q", str(upload_dir)], env=env,
-                         capture_output=True, text=True, timeout=180)
+    bad = subprocess.run(
+        [*kb, "ingest", "-q", str(upload_dir)], env=env, capture_output=True, text=True, timeout=180
+    )
     assert bad.returncode == 1, bad.stderr
     assert "Traceback" not in bad.stderr
     failures = [line for line in bad.stderr.splitlines() if line.startswith("failed: ")]
@@ -245,7 +250,12 @@ def test_cli_exit_status_names_each_failure(small_corpus: Settings, upload_dir: 
         assert sum(name in line for line in failures) == 1, (name, failures)
     assert "odd-name-v2-quotes-1" in bad.stdout
 
-    good = subprocess.run([*kb, "ingest", "-q", str(upload_dir / "legacy notes.txt")], env=env,
-                          capture_output=True, text=True, timeout=180)
+    good = subprocess.run(
+        [*kb, "ingest", "-q", str(upload_dir / "legacy notes.txt")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert good.returncode == 0, good.stderr
     assert "unchanged" in good.stdout

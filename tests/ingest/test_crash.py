@@ -25,8 +25,11 @@ from kb.store import IndexStore
 
 pytestmark = pytest.mark.slow
 
-QUESTIONS = ("Is sharing legal?", "How will the arrangement be governed?",
-             "What savings did the waste partnership make?")
+QUESTIONS = (
+    "Is sharing legal?",
+    "How will the arrangement be governed?",
+    "What savings did the waste partnership make?",
+)
 
 
 def big_document(path: Path, paragraphs: int) -> Path:
@@ -42,18 +45,25 @@ def big_document(path: Path, paragraphs: int) -> Path:
 
 
 def small_document(path: Path, n: int) -> Path:
-    path.write_text(f"Note {n}\n\nA short note number {n} about a shared finance team "
-                    f"and its service level agreement with {n + 2} partner councils.\n", "utf-8")
+    path.write_text(
+        f"Note {n}\n\nA short note number {n} about a shared finance team "
+        f"and its service level agreement with {n + 2} partner councils.\n",
+        "utf-8",
+    )
     return path
 
 
 def start_ingest(settings: Settings, *paths: Path, progress: bool) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
-    env.update(KB_DATA_DIR=str(settings.data_dir), KB_CORPUS_DIR=str(settings.corpus_dir),
-               HF_HUB_OFFLINE="1")
+    env.update(
+        KB_DATA_DIR=str(settings.data_dir),
+        KB_CORPUS_DIR=str(settings.corpus_dir),
+        HF_HUB_OFFLINE="1",
+    )
     args = [sys.executable, "-m", "kb.cli", "ingest", *map(str, paths)]
-    return subprocess.Popen(args if progress else [*args, "-q"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        args if progress else [*args, "-q"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
 
 
 def answers(kb: KnowledgeBase) -> dict[str, list[str]]:
@@ -107,8 +117,14 @@ def test_kill_during_embedding(copied_index: Settings, tmp_path: Path) -> None:
 
     threading.Thread(target=reader, daemon=True).start()
     # Kill once the progress bar shows embedding under way (past its first batch).
-    embedding = wait_for(lambda: b"Generating embeddings:" in seen
-                         and any(f" {p}%|".encode() in seen for p in range(1, 99)), 240, proc)
+    embedding = wait_for(
+        lambda: (
+            b"Generating embeddings:" in seen
+            and any(f" {p}%|".encode() in seen for p in range(1, 99))
+        ),
+        240,
+        proc,
+    )
     proc.send_signal(signal.SIGKILL)
     proc.wait(30)
     loop.stop.set()
@@ -139,8 +155,9 @@ def test_kill_while_writing_the_new_build(copied_index: Settings, tmp_path: Path
     hit = False
     for attempt in range(3):
         existing = set(os.listdir(builds))
-        proc = start_ingest(copied_index, small_document(tmp_path / f"n{attempt}.txt", attempt),
-                            progress=False)
+        proc = start_ingest(
+            copied_index, small_document(tmp_path / f"n{attempt}.txt", attempt), progress=False
+        )
         # Every chunk is rewritten into the new build; kill as soon as it appears.
         appeared = wait_for(lambda seen=existing: bool(set(os.listdir(builds)) - seen), 240, proc)
         proc.send_signal(signal.SIGKILL)

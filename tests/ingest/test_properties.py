@@ -26,23 +26,46 @@ FEW = settings(max_examples=40, deadline=None, suppress_health_check=[HealthChec
 
 # Lines that exercise the cleaner's and the sectioner's rules, mixed with noise.
 SPECIAL_LINES = [
-    "Case study 1", "Case study 12", "What was the approach?", "What's been achieved?",
-    "What’s been learned?", "Contacts", "Useful resources", "The structure of this section:",
+    "Case study 1",
+    "Case study 12",
+    "What was the approach?",
+    "What's been achieved?",
+    "What’s been learned?",
+    "Contacts",
+    "Useful resources",
+    "The structure of this section:",
     "14          Shared services and management: a guide for councils",
     "Shared services and management: a guide for councils          15",
-    "www.local.gov.uk/shared-services", "https://example.org/a?b=c", "mailto:a@b.org",
-    "Leave a Reply", "Subscribe to our newsletter", "Share this article on Twitter",
-    "4 min read Written by: Victoria Ford", "# Heading one", "## Heading two", "###",
-    "Is sharing legal?", "How will the arrangement be governed?", "• a bullet point",
-    "- another bullet", "1. numbered item", " A line that starts a new page", "",
-    "   ", "\t\t", "ﬁnance and ﬂexible working", "long-", "established partnership",
+    "www.local.gov.uk/shared-services",
+    "https://example.org/a?b=c",
+    "mailto:a@b.org",
+    "Leave a Reply",
+    "Subscribe to our newsletter",
+    "Share this article on Twitter",
+    "4 min read Written by: Victoria Ford",
+    "# Heading one",
+    "## Heading two",
+    "###",
+    "Is sharing legal?",
+    "How will the arrangement be governed?",
+    "• a bullet point",
+    "- another bullet",
+    "1. numbered item",
+    " A line that starts a new page",
+    "",
+    "   ",
+    "\t\t",
+    "ﬁnance and ﬂexible working",
+    "long-",
+    "established partnership",
 ]
 WORDS = st.text(
     alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=12
 )
 SENTENCE = st.lists(
     st.one_of(WORDS, st.sampled_from(["council", "shared", "services", "the", "and"])),
-    min_size=1, max_size=40,
+    min_size=1,
+    max_size=40,
 ).map(lambda ws: " ".join(ws) + ".")
 LINE = st.one_of(st.sampled_from(SPECIAL_LINES), SENTENCE, st.text(max_size=80))
 DOCUMENT = st.lists(LINE, max_size=60).map("\n".join)
@@ -80,9 +103,7 @@ def uncovered(text: str, sections: list[Section], chunks: list) -> list[int]:
             wordless = not chunked and not any(ch.isalnum() for ch in p.text)
             if _heading_paragraph(p.text, s) or wordless:
                 exempt[s.start + p.start : s.start + p.end] = b"\x01" * (p.end - p.start)
-    return [
-        i for i, ch in enumerate(text) if not ch.isspace() and not covered[i] and not exempt[i]
-    ]
+    return [i for i, ch in enumerate(text) if not ch.isspace() and not covered[i] and not exempt[i]]
 
 
 def check_document(text: str, profile: Profile | None = None) -> None:
@@ -102,7 +123,7 @@ def check_document(text: str, profile: Profile | None = None) -> None:
         assert text[c.start : c.end] == c.text, "offsets must point at the chunk's own text"
     assert len({c.id for c in chunks}) == len(chunks)
     missing = uncovered(text, sections, chunks)
-    assert not missing, f"text not in any chunk: {text[missing[0]:missing[0] + 40]!r}"
+    assert not missing, f"text not in any chunk: {text[missing[0] : missing[0] + 40]!r}"
 
 
 @FEW
@@ -161,8 +182,9 @@ def test_every_corpus_document_is_covered_by_its_chunks() -> None:
         doc = prepare_document(meta, config, structure)
         profile = load_profile(structure, meta.id)
         sections = split_sections(meta.id, doc.text, profile)
-        chunks = chunk_document(doc, sections, make_splitter(config.chunk_tokens,
-                                                             config.chunk_overlap))
+        chunks = chunk_document(
+            doc, sections, make_splitter(config.chunk_tokens, config.chunk_overlap)
+        )
         assert all(doc.text[c.start : c.end] == c.text for c in chunks), meta.id
         missing = uncovered(doc.text, sections, chunks)
         assert not missing, (meta.id, doc.text[missing[0] : missing[0] + 60])

@@ -10,10 +10,18 @@ from ingest.errors import IngestError
 from ingest.uploads import safe_upload_path
 
 HOSTILE = [
-    "../../etc/passwd.txt", "..\\..\\windows\\system32\\x.md", "/etc/cron.d/evil.txt",
-    "C:\\Users\\a\\report.pdf", "....//....//x.html", ".hidden.md", "a/../../b.txt",
-    "name\x00.txt.pdf", "%2e%2e%2fsecret.txt", "ﾠ／etc／passwd.txt",
-    "Report (final) — £ & 'v2'.PDF", "x" * 400 + ".txt",
+    "../../etc/passwd.txt",
+    "..\\..\\windows\\system32\\x.md",
+    "/etc/cron.d/evil.txt",
+    "C:\\Users\\a\\report.pdf",
+    "....//....//x.html",
+    ".hidden.md",
+    "a/../../b.txt",
+    "name\x00.txt.pdf",
+    "%2e%2e%2fsecret.txt",
+    "ﾠ／etc／passwd.txt",
+    "Report (final) — £ & 'v2'.PDF",
+    "x" * 400 + ".txt",
 ]
 
 

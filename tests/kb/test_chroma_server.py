@@ -29,8 +29,11 @@ from kb.store import IndexStore, StoreUnavailableError, collection_name
 pytestmark = pytest.mark.slow
 
 CHROMA = Path(sys.executable).with_name("chroma")
-QUESTIONS = ("who oversees the legal service", "refuse collection contract savings",
-             "notice period to leave the partnership")
+QUESTIONS = (
+    "who oversees the legal service",
+    "refuse collection contract savings",
+    "notice period to leave the partnership",
+)
 
 
 def free_port() -> int:
@@ -45,9 +48,18 @@ def chroma_server(tmp_path: Path) -> Iterator[tuple[str, int, subprocess.Popen[b
         pytest.fail(f"no chroma CLI at {CHROMA}; `make setup` installs it with chromadb")
     port = free_port()
     proc = subprocess.Popen(
-        [str(CHROMA), "run", "--path", str(tmp_path / "chroma-server"), "--port", str(port),
-         "--host", "127.0.0.1"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            str(CHROMA),
+            "run",
+            "--path",
+            str(tmp_path / "chroma-server"),
+            "--port",
+            str(port),
+            "--host",
+            "127.0.0.1",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         deadline = time.monotonic() + 60
@@ -71,21 +83,23 @@ def chroma_server(tmp_path: Path) -> Iterator[tuple[str, int, subprocess.Popen[b
 
 
 def server_collections(host: str, port: int) -> set[str]:
-    client = chromadb.HttpClient(host=host, port=port,
-                                 settings=chromadb.Settings(anonymized_telemetry=False))
+    client = chromadb.HttpClient(
+        host=host, port=port, settings=chromadb.Settings(anonymized_telemetry=False)
+    )
     return {c.name for c in client.list_collections()}
 
 
 def test_ingest_and_search_through_a_chroma_server(
-    small_corpus: Settings, chroma_server: tuple[str, int, subprocess.Popen[bytes]],
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    small_corpus: Settings,
+    chroma_server: tuple[str, int, subprocess.Popen[bytes]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     host, port, proc = chroma_server
     # The same corpus in the embedded store, for comparison.
     embedded = small_corpus.model_copy(update={"data_dir": tmp_path / "embedded"})
     assert ingest(embedded, progress=False).ok
-    expected = {q: [p.to_dict() for p in KnowledgeBase(embedded).search(q, k=3)]
-                for q in QUESTIONS}
+    expected = {q: [p.to_dict() for p in KnowledgeBase(embedded).search(q, k=3)] for q in QUESTIONS}
 
     # Configuration only: the environment names the server.
     monkeypatch.setenv("KB_CHROMA_HOST", host)
@@ -110,8 +124,11 @@ def test_ingest_and_search_through_a_chroma_server(
     # New builds make new collections; old ones are dropped from the server.
     for n in range(3):
         note = tmp_path / f"server note {n}.txt"
-        note.write_text(f"Server note {n}\n\nA shared payroll service for {n + 3} councils "
-                        "is run by one host authority under a service agreement.\n", "utf-8")
+        note.write_text(
+            f"Server note {n}\n\nA shared payroll service for {n + 3} councils "
+            "is run by one host authority under a service agreement.\n",
+            "utf-8",
+        )
         assert ingest(settings, extra=extra_documents([note])[0], progress=False).ok
     builds = sorted(p.name for p in (settings.index_dir / "builds").iterdir())
     assert len(builds) == IndexStore.KEEP_BUILDS
@@ -122,10 +139,20 @@ def test_ingest_and_search_through_a_chroma_server(
 
     # The CLI, configured by the environment alone.
     env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
-    env.update(KB_DATA_DIR=str(settings.data_dir), KB_CORPUS_DIR=str(settings.corpus_dir),
-               KB_CHROMA_HOST=host, KB_CHROMA_PORT=str(port), HF_HUB_OFFLINE="1")
-    run = subprocess.run([sys.executable, "-m", "kb.cli", "search", QUESTIONS[0], "--json"],
-                         env=env, capture_output=True, text=True, timeout=180)
+    env.update(
+        KB_DATA_DIR=str(settings.data_dir),
+        KB_CORPUS_DIR=str(settings.corpus_dir),
+        KB_CHROMA_HOST=host,
+        KB_CHROMA_PORT=str(port),
+        HF_HUB_OFFLINE="1",
+    )
+    run = subprocess.run(
+        [sys.executable, "-m", "kb.cli", "search", QUESTIONS[0], "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert run.returncode == 0, run.stderr
     assert '"doc_id": "alpha-note"' in run.stdout
 
@@ -136,8 +163,13 @@ def test_ingest_and_search_through_a_chroma_server(
         KnowledgeBase(settings).search(QUESTIONS[0])
     with pytest.raises(StoreUnavailableError, match="Chroma server"):
         ingest(settings, progress=False)
-    run = subprocess.run([sys.executable, "-m", "kb.cli", "search", QUESTIONS[0]],
-                         env=env, capture_output=True, text=True, timeout=180)
+    run = subprocess.run(
+        [sys.executable, "-m", "kb.cli", "search", QUESTIONS[0]],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert run.returncode == 1
     assert "Traceback" not in run.stderr
     assert run.stderr.strip().splitlines()[-1].startswith("Error: Cannot reach the Chroma server")

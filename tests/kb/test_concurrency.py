@@ -39,12 +39,14 @@ def jobs(kb: KnowledgeBase) -> list[tuple[str, Callable[[], Any]]]:
         mode = ("hybrid", "bm25", "dense")[i % 3]
         filters = (None, guide, articles)[(i // 3) % 3]
         k = (3, 10, 20)[i % 3]
-        out.append((
-            "search",
-            lambda q=q, mode=mode, filters=filters, k=k: [
-                p.chunk.id for p in kb.search(q, k=k, filters=filters, mode=mode)
-            ],
-        ))
+        out.append(
+            (
+                "search",
+                lambda q=q, mode=mode, filters=filters, k=k: [
+                    p.chunk.id for p in kb.search(q, k=k, filters=filters, mode=mode)
+                ],
+            )
+        )
     answer = getattr(kb, "answer", None)
     if callable(answer):
         for q in gold_questions(30)[24:]:
@@ -114,8 +116,11 @@ def test_bounded_load(kb: KnowledgeBase, capsys: pytest.CaptureFixture[str]) -> 
 def test_concurrent_bm25_searches_keep_their_own_k_and_filter(kb: KnowledgeBase) -> None:
     index = kb.index
     guide = [cid for cid in index.order if index.chunks[cid].doc_id == "lga-guide-2011"]
-    cases = [("shared services partnership", 3, None), ("shared services partnership", 40, None),
-             ("council governance committee", 25, guide)]
+    cases = [
+        ("shared services partnership", 3, None),
+        ("shared services partnership", 40, None),
+        ("council governance committee", 25, guide),
+    ]
     expected = [index.bm25_search(q, n, allowed) for q, n, allowed in cases]
     assert [len(e) for e in expected][:2] == [3, 40]
     errors: list[str] = []

@@ -79,8 +79,12 @@ def _cli_env(settings: Settings) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
     # A strict UTF-8 stdout, as in a UTF-8 desktop locale (C.UTF-8 would hide
     # surrogates by writing them back as raw bytes).
-    env.update(KB_DATA_DIR=str(settings.data_dir), KB_CORPUS_DIR=str(settings.corpus_dir),
-               HF_HUB_OFFLINE="1", PYTHONIOENCODING="utf-8")
+    env.update(
+        KB_DATA_DIR=str(settings.data_dir),
+        KB_CORPUS_DIR=str(settings.corpus_dir),
+        HF_HUB_OFFLINE="1",
+        PYTHONIOENCODING="utf-8",
+    )
     return env
 
 
@@ -94,7 +98,10 @@ def test_cli_batch_of_odd_queries(built_settings: Settings, tmp_path: Path) -> N
     )
     run = subprocess.run(
         [sys.executable, "-m", "kb.cli", "search", "--queries", str(path), "--k", "3", "--json"],
-        env=_cli_env(built_settings), capture_output=True, text=True, timeout=180,
+        env=_cli_env(built_settings),
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert run.returncode == 0, run.stderr
     assert "Traceback" not in run.stderr
@@ -111,12 +118,19 @@ def test_cli_single_odd_queries(built_settings: Settings) -> None:
     kb = [sys.executable, "-m", "kb.cli", "search"]
     env = _cli_env(built_settings)
     # Bytes that are not UTF-8 on the command line, with markup and a control.
-    raw = subprocess.run([*kb, b"caf\xe9 <i>\x01governance</i>", "--json", "--k", "2"],
-                         env=env, capture_output=True, timeout=180)
+    raw = subprocess.run(
+        [*kb, b"caf\xe9 <i>\x01governance</i>", "--json", "--k", "2"],
+        env=env,
+        capture_output=True,
+        timeout=180,
+    )
     assert raw.returncode == 0, raw.stderr
     assert len(json.loads(raw.stdout)["results"]) == 2
-    for args, phrase in (([""], "Please type a question."), (["x" * 3000], "characters long"),
-                         (["governance", "--k", "500"], "between")):
+    for args, phrase in (
+        ([""], "Please type a question."),
+        (["x" * 3000], "characters long"),
+        (["governance", "--k", "500"], "between"),
+    ):
         run = subprocess.run([*kb, *args], env=env, capture_output=True, text=True, timeout=180)
         assert run.returncode == 1
         assert run.stderr.startswith("Error: ") and phrase in run.stderr
