@@ -14,7 +14,7 @@ from kb.api import KnowledgeBase
 from kb.assessments import AssessmentStore
 from kb.settings import Settings, get_settings
 from kb.state import ChatStore
-from kb.store import NoIndexError
+from kb.store import NoIndexError, StoreUnavailableError
 
 DEFAULT_USER = "officer"
 # Page files, relative to app/Home.py (the router), and their URL paths.
@@ -76,6 +76,9 @@ def knowledge_base() -> KnowledgeBase:
         kb.index  # noqa: B018 - opens (or reopens) the current build
     except NoIndexError:
         st.error("There is no index yet. Run `kb ingest` (or `make run`) and reload this page.")
+        st.stop()
+    except StoreUnavailableError as exc:
+        st.error(md_escape(str(exc)))
         st.stop()
     return kb
 

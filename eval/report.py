@@ -36,6 +36,8 @@ SCHEMA = 1
 RETRIEVAL_SETTINGS = (
     "chunk_tokens",
     "chunk_overlap",
+    "window_sentences",
+    "window_weight",
     "top_k",
     "candidates",
     "rrf_k",

@@ -12,6 +12,8 @@ from kb.models import Chunk, CleanDocument, Section, content_hash
 SKIPPED_KINDS = ("navigation",)
 _NON_SPACE = re.compile(r"\S")
 
+_CASE_TITLE = re.compile(r"case study \d+:\s*(.+)", re.I | re.S)
+
 
 def make_splitter(chunk_tokens: int, overlap: int) -> SentenceSplitter:
     """llama-index's sentence-aware splitter; tokens are counted with tiktoken."""
@@ -88,6 +90,9 @@ def _heading_only(body: str, section: Section) -> bool:
     rest = " ".join(body.split())
     for title in section.path:
         rest = rest.replace(" ".join(title.split()), " ", 1)
+        case = _CASE_TITLE.match(title) if section.kind == "case-study" else None
+        if case:  # the path says "Case study 3: Title"; the text has the title on its own
+            rest = rest.replace(" ".join(case.group(1).split()), " ", 1)
     if section.kind == "case-study":  # "Case study 3" above the case study's title
         rest = re.sub(r"\bcase study \d+\b", " ", rest, count=1, flags=re.I)
     return not any(ch.isalnum() for ch in rest)

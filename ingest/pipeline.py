@@ -35,7 +35,7 @@ from kb.store import (
 )
 
 # Bump when cleaning, structure or chunking change, so every document is redone.
-PIPELINE_VERSION = "5"
+PIPELINE_VERSION = "6"
 
 
 # Stages that derive build-wide records (e.g. case studies) from the prepared
@@ -192,6 +192,7 @@ def ingest(
         info: dict[str, Any] = {
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "embed_model": settings.embed_model,
+            "embed_dim": int(embeddings.shape[1]) if chunks else None,
             "fingerprint": pipeline_fingerprint(settings),
             "documents": len(prepared),
             "chunks": len(chunks),

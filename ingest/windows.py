@@ -16,7 +16,9 @@ def sentences(text: str) -> list[str]:
 
 
 def sentence_windows(chunk: Chunk, size: int) -> list[Window]:
-    """Overlapping windows of ``size`` consecutive sentences (stride one)."""
+    """Overlapping windows of ``size`` consecutive sentences (stride one); none if size is 0."""
+    if size <= 0:
+        return []
     parts = sentences(chunk.text)
     if len(parts) <= size:
         return [Window(chunk.id, " ".join(parts))] if parts else []

@@ -8,7 +8,7 @@ from typing import Any
 from kb.models import Answer, Passage, SearchFilters
 from kb.search import MODES, hybrid_search
 from kb.settings import Settings, get_settings
-from kb.store import Index, IndexStore, server_url
+from kb.store import Index, IndexStore, StoreUnavailableError, server_url
 
 
 class QueryError(ValueError):
@@ -94,6 +94,13 @@ class KnowledgeBase:
         query = self.clean_query(query)
         index = self.index
         embedding = self.embed_query(query) if mode != "bm25" else None
+        built_dim = index.info.get("embed_dim")
+        if embedding is not None and built_dim and len(embedding) != built_dim:
+            # Chroma's own error here names no cause; say which setting to fix.
+            raise StoreUnavailableError(
+                f"The index was built with a {built_dim}-dimensional embedding model, but "
+                f"KB_EMBED_MODEL gives {len(embedding)} dimensions; run `kb ingest` to re-embed."
+            )
         return hybrid_search(index, query, embedding, self.settings, k, filters, mode)
 
     @property

@@ -19,6 +19,7 @@ from app.common import (
 from kb.api import QueryError
 from kb.export import conversation_markdown
 from kb.state import Feedback
+from kb.store import StoreUnavailableError
 
 user = current_user()
 kb = knowledge_base()
@@ -167,6 +168,8 @@ if question:
             answer = ask(kb, question, history)
     except QueryError as exc:
         st.warning(md_escape(str(exc)))
+    except StoreUnavailableError as exc:  # the deployment's problem: say so, no traceback
+        st.error(md_escape(str(exc)))
     else:
         if not chat_id:
             chat_id = store.new_chat(user, " ".join(question.split())[:80])

@@ -84,6 +84,15 @@ def _heading_paragraph(text: str, section: Section) -> bool:
         norm in titles
         or (section.kind == "case-study" and re.fullmatch(r"case study \d+", norm, re.I))
         or any(t.lower().startswith(norm.lower()) and len(norm) > 8 for t in titles)
+        # a case study's title, printed over lines below "Case study N"
+        or (
+            section.kind == "case-study"
+            and any(
+                norm.lower() in t.split(":", 1)[-1].lower()
+                for t in titles
+                if re.match(r"case study \d+:", t, re.I)
+            )
+        )
     )
 
 

@@ -102,6 +102,15 @@ def test_in_scope_sample_does_not_abstain(kb: KnowledgeBase) -> None:
     assert len(abstained) <= 1, abstained
 
 
+def test_case_studies_come_with_an_answer_only_when_they_fit(kb: KnowledgeBase) -> None:
+    fitting = kb.answer("We are two districts thinking of sharing a chief executive.")
+    assert "bromsgrove-redditch" in [c["id"] for c in fitting.case_studies]
+    # A question about a data tool: no case study is about it, so none is offered.
+    loose = kb.answer("LG Inform free performance data tool")
+    assert not loose.abstained
+    assert loose.case_studies == []
+
+
 def test_audit_commission_citation_carries_currency_notice(kb: KnowledgeBase) -> None:
     answer = kb.answer("What are the Audit Commission value for money profiles?")
     assert not answer.abstained

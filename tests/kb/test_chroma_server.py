@@ -24,7 +24,7 @@ from ingest.pipeline import extra_documents, ingest
 from kb.api import KnowledgeBase
 from kb.models import SearchFilters
 from kb.settings import Settings
-from kb.store import IndexStore, StoreUnavailableError, collection_name
+from kb.store import IndexStore, StoreUnavailableError, collection_name, window_collection_name
 
 pytestmark = pytest.mark.slow
 
@@ -82,6 +82,15 @@ def chroma_server(tmp_path: Path) -> Iterator[tuple[str, int, subprocess.Popen[b
                 proc.wait(10)
 
 
+def build_collections(settings: Settings, builds: list[str]) -> set[str]:
+    """Each build's chunk collection and its sentence-window collection."""
+    return {
+        name
+        for b in builds
+        for name in (collection_name(settings, b), window_collection_name(settings, b))
+    }
+
+
 def server_collections(host: str, port: int) -> set[str]:
     client = chromadb.HttpClient(
         host=host, port=port, settings=chromadb.Settings(anonymized_telemetry=False)
@@ -111,7 +120,7 @@ def test_ingest_and_search_through_a_chroma_server(
     assert report.ok and sorted(report.added) == ["alpha-note", "beta-note"]
     build = IndexStore(settings).current_id()
     assert build is not None
-    assert server_collections(host, port) == {collection_name(settings, build)}
+    assert server_collections(host, port) == build_collections(settings, [build])
     assert not (settings.index_dir / "builds" / build / "chroma").exists()
 
     kb = KnowledgeBase(settings)
@@ -132,7 +141,7 @@ def test_ingest_and_search_through_a_chroma_server(
         assert ingest(settings, extra=extra_documents([note])[0], progress=False).ok
     builds = sorted(p.name for p in (settings.index_dir / "builds").iterdir())
     assert len(builds) == IndexStore.KEEP_BUILDS
-    assert server_collections(host, port) == {collection_name(settings, b) for b in builds}
+    assert server_collections(host, port) == build_collections(settings, builds)
     assert kb.search("payroll service host authority", k=1)[0].chunk.doc_id.startswith(
         "server-note"
     )

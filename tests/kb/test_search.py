@@ -7,6 +7,7 @@ that a gold passage is in the top five and that the rules hold.
 from __future__ import annotations
 
 import itertools
+import json
 
 import pytest
 
@@ -14,6 +15,8 @@ from eval.gold import GoldQuestion, load_questions
 from kb.api import KnowledgeBase
 from kb.models import Passage, SearchFilters
 from kb.search import MODES, hybrid_search, reciprocal_rank_fusion
+from kb.settings import Settings
+from kb.store import IndexStore, StoreUnavailableError
 
 # Gold questions from eval/questions.jsonl: every document, each style.
 GOLD_IDS = ("q034", "q110", "q125", "q167", "q217", "q247", "q253", "q267", "q273", "q058")
@@ -224,3 +227,17 @@ def test_rrf_small_k_favours_the_top_ranks() -> None:
 def test_rrf_of_nothing_is_nothing() -> None:
     assert reciprocal_rank_fusion([], [], k=60) == []
     assert reciprocal_rank_fusion([[], []], [1.0, 1.0], k=60) == []
+
+
+def test_an_index_from_another_embedding_model_is_named_not_searched(
+    copied_index: Settings,
+) -> None:
+    build = IndexStore(copied_index).open().path / "build.json"
+    info = json.loads(build.read_text("utf-8"))
+    assert info["embed_dim"] == 384  # the bundled model
+    # As if the index had been built with a larger model than the one configured now.
+    build.write_text(json.dumps({**info, "embed_dim": 768}), "utf-8")
+    kb = KnowledgeBase(copied_index)
+    with pytest.raises(StoreUnavailableError, match="768-dimensional.*run `kb ingest`"):
+        kb.search("Is sharing legal?")
+    assert kb.search("Is sharing legal?", mode="bm25")  # keyword search needs no vectors
