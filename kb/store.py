@@ -304,6 +304,7 @@ class Index:
                 self.order.append(chunk.id)
         self._vector_store: ChromaVectorStore | None = None
         self._window_collection: Any = None
+        self._window_count = 0
         self._bm25: BM25Retriever | None = None
         self._open_lock = threading.Lock()  # one Index is shared by all request threads
 
@@ -334,6 +335,8 @@ class Index:
                 self._window_collection = self._collection(
                     window_collection_name(self.settings, self.build_id)
                 )
+                # A build never changes, so its size is asked for once, not per query.
+                self._window_count = self._window_collection.count()
             return self._window_collection
 
     @property
@@ -381,7 +384,7 @@ class Index:
         where = {"chunk_id": {"$in": allowed}} if allowed is not None else None
         try:
             collection = self.window_collection
-            n = min(n, collection.count())
+            n = min(n, self._window_count)
             if n == 0:
                 return {}
             result = collection.query(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -27,6 +27,25 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
 def make_settings(data_dir: Path, **overrides: object) -> Settings:
     """Settings over the real corpus with a private data directory."""
     return Settings(data_dir=data_dir, corpus_dir=REPO_ROOT / "corpus", **overrides)
+
+
+@pytest.fixture
+def cli_env() -> Callable[[Settings], dict[str, str]]:
+    """Builds the environment for a `kb` subprocess over some settings, no other KB_*."""
+
+    def build(settings: Settings) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
+        # A strict UTF-8 stdout, as in a UTF-8 desktop locale (C.UTF-8 would hide
+        # surrogates by writing them back as raw bytes).
+        env.update(
+            KB_DATA_DIR=str(settings.data_dir),
+            KB_CORPUS_DIR=str(settings.corpus_dir),
+            HF_HUB_OFFLINE="1",
+            PYTHONIOENCODING="utf-8",
+        )
+        return env
+
+    return build
 
 
 @pytest.fixture(scope="session")

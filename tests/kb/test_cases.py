@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import unicodedata
+from collections.abc import Callable
 
 import pytest
 
@@ -213,21 +213,10 @@ def test_recall_at_3_over_the_matching_checks(kb: KnowledgeBase) -> None:
     }
 
 
-def _cli_env(settings: Settings) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
-    env.update(
-        KB_DATA_DIR=str(settings.data_dir),
-        KB_CORPUS_DIR=str(settings.corpus_dir),
-        HF_HUB_OFFLINE="1",
-        PYTHONIOENCODING="utf-8",
-    )
-    return env
-
-
 @pytest.mark.slow
-def test_cli_cases(built_settings: Settings) -> None:
+def test_cli_cases(built_settings: Settings, cli_env: Callable[[Settings], dict[str, str]]) -> None:
     kb_cmd = [sys.executable, "-m", "kb.cli", "cases"]
-    env = _cli_env(built_settings)
+    env = cli_env(built_settings)
     listed = subprocess.run(
         [*kb_cmd, "--service", "waste", "--json"],
         env=env,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -75,21 +75,10 @@ def test_filters_that_match_nothing_give_no_results(kb: KnowledgeBase) -> None:
     assert kb.search("governance", filters=SearchFilters(section="((*[")) == []
 
 
-def _cli_env(settings: Settings) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
-    # A strict UTF-8 stdout, as in a UTF-8 desktop locale (C.UTF-8 would hide
-    # surrogates by writing them back as raw bytes).
-    env.update(
-        KB_DATA_DIR=str(settings.data_dir),
-        KB_CORPUS_DIR=str(settings.corpus_dir),
-        HF_HUB_OFFLINE="1",
-        PYTHONIOENCODING="utf-8",
-    )
-    return env
-
-
 @pytest.mark.slow
-def test_cli_batch_of_odd_queries(built_settings: Settings, tmp_path: Path) -> None:
+def test_cli_batch_of_odd_queries(
+    built_settings: Settings, tmp_path: Path, cli_env: Callable[[Settings], dict[str, str]]
+) -> None:
     queries = {**REFUSED, **ANSWERED}
     path = tmp_path / "odd.jsonl"
     path.write_text(
@@ -98,7 +87,7 @@ def test_cli_batch_of_odd_queries(built_settings: Settings, tmp_path: Path) -> N
     )
     run = subprocess.run(
         [sys.executable, "-m", "kb.cli", "search", "--queries", str(path), "--k", "3", "--json"],
-        env=_cli_env(built_settings),
+        env=cli_env(built_settings),
         capture_output=True,
         text=True,
         timeout=180,
@@ -114,9 +103,11 @@ def test_cli_batch_of_odd_queries(built_settings: Settings, tmp_path: Path) -> N
 
 
 @pytest.mark.slow
-def test_cli_single_odd_queries(built_settings: Settings) -> None:
+def test_cli_single_odd_queries(
+    built_settings: Settings, cli_env: Callable[[Settings], dict[str, str]]
+) -> None:
     kb = [sys.executable, "-m", "kb.cli", "search"]
-    env = _cli_env(built_settings)
+    env = cli_env(built_settings)
     # Bytes that are not UTF-8 on the command line, with markup and a control.
     raw = subprocess.run(
         [*kb, b"caf\xe9 <i>\x01governance</i>", "--json", "--k", "2"],
