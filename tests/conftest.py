@@ -49,6 +49,22 @@ def cli_env() -> Callable[[Settings], dict[str, str]]:
 
 
 @pytest.fixture(scope="session")
+def guide_case_ids() -> set[str]:
+    """The ids of the nine Appendix 2 case studies of the guide, as a reviewer names them."""
+    return {
+        "bromsgrove-redditch",
+        "east-lindsey-south-holland",
+        "east-kent-services",
+        "huntingdonshire-call-centre",
+        "north-ne-lincolnshire-procurement",
+        "south-hams-west-devon",
+        "south-london-waste",
+        "south-oxfordshire-vale-waste",
+        "weymouth-portland-revenues-benefits",
+    }
+
+
+@pytest.fixture(scope="session")
 def built_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """The real corpus ingested with the real model into a real Chroma, once."""
     from ingest.pipeline import ingest
