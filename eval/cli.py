@@ -45,10 +45,17 @@ def retrieval_command(
     questions: Annotated[
         Path | None, typer.Option("--questions", help="Gold questions JSONL.")
     ] = None,
+    split: Annotated[
+        str,
+        typer.Option("--split", help="test (the reported split), tune, or all."),
+    ] = "test",
 ) -> None:
     """Hit@1/5/10, Recall@10, MRR@10, nDCG@10 and latency for every retriever configuration.
 
-    Writes NAME.json, NAME.md and NAME.png under eval/reports/. With --compare
+    Reports the frozen test split (development test questions plus the blind
+    set) by default, per kind and kind-averaged with 95% intervals; --split tune
+    is what weights may be chosen on. Writes NAME.json, NAME.md and NAME.png
+    under eval/reports/. With --compare
     OLD.json, prints what got better or worse and exits 1 on a regression
     beyond the tolerance.
     """
@@ -69,8 +76,10 @@ def retrieval_command(
     unknown = [m for m in mode or () if m not in MODES]
     if unknown:
         raise _fail(f"unknown configuration {unknown[0]!r}; use one of {', '.join(MODES)}.")
+    if split not in ("test", "tune", "all"):
+        raise _fail(f"unknown split {split!r}; use test, tune or all.")
     try:
-        gold = load_questions(questions)
+        gold = load_questions(questions, None if split == "all" else split)
     except (OSError, ValueError, KeyError) as exc:
         raise _fail(f"cannot read the gold questions: {exc}") from None
     chosen = take_subset(gold, subset)
@@ -79,6 +88,7 @@ def retrieval_command(
         kb, chosen, modes=mode or None, progress=lambda m: typer.echo(m, err=True)
     )
     extra: dict[str, object] = {
+        "split": split,
         "questions": len(chosen),
         "subset": len(gold) if subset else None,
         "k": K,
@@ -92,6 +102,13 @@ def retrieval_command(
     for m, r in results.items():
         row = f"{m:<14}" + "".join(f"{r.overall[x]:>16.3f}" for x in QUALITY_METRICS)
         typer.echo(row + f"{r.overall['latency_p50_ms']:>9.1f}{r.overall['latency_p95_ms']:>9.1f}")
+    for m, r in results.items():
+        ka = r.kind_averaged
+        if ka:
+            typer.echo(
+                f"{m} ({split}, kind-averaged): Hit@1 {ka['hit@1']:.3f}  Hit@5 {ka['hit@5']:.3f}  "
+                f"MRR@10 {ka['mrr@10']:.3f}  weakest kind Hit@5 {ka['weakest_hit@5']:.3f}"
+            )
     typer.echo("wrote " + ", ".join(str(p) for p in paths))
     if old is not None:
         comparison = compare_reports(

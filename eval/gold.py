@@ -20,6 +20,13 @@ EVAL_DIR = Path(__file__).resolve().parent
 QUESTIONS = EVAL_DIR / "questions.jsonl"
 OUT_OF_SCOPE = EVAL_DIR / "out_of_scope.jsonl"
 CASE_MATCHING = EVAL_DIR / "case_matching.jsonl"
+# Written blind (from the documents only, before any was run); all in the test split.
+BLIND_QUESTIONS = EVAL_DIR / "questions_blind.jsonl"
+BLIND_OUT_OF_SCOPE = EVAL_DIR / "out_of_scope_blind.jsonl"
+
+# `tune` is what weights, thresholds and training pairs may be chosen on; `test` is
+# reported and read by nothing in kb/ or ingest/ (tests/eval/test_splits.py).
+SPLITS = ("tune", "test")
 
 KINDS = ("fact", "how-to", "legal", "numbers", "governance", "barrier", "case", "article")
 STYLES = ("keyword", "question", "situational")
@@ -45,6 +52,10 @@ class GoldQuestion:
     doc_id: str = ""
     style: str = ""
     case_ids: tuple[str, ...] = field(default_factory=tuple)
+    split: str = "test"
+    # Councils, places, products or later events the question names (blind set).
+    names: tuple[str, ...] = field(default_factory=tuple)
+    source: str = "dev"  # dev (questions.jsonl) | blind (questions_blind.jsonl)
 
     @property
     def normalised_evidence(self) -> tuple[str, ...]:
@@ -66,6 +77,8 @@ class OutOfScopeQuestion:
     id: str
     question: str
     note: str = ""
+    split: str = "test"
+    source: str = "dev"
 
 
 @dataclass(frozen=True)
@@ -89,33 +102,67 @@ def load_jsonl(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def load_questions(path: Path | None = None) -> list[GoldQuestion]:
-    """The development gold set (default ``eval/questions.jsonl``)."""
-    return [
-        GoldQuestion(
-            id=row["id"],
-            question=row["question"],
-            evidence=tuple(row["evidence"]),
-            kind=row.get("kind", ""),
-            doc_id=row.get("doc_id", ""),
-            style=row.get("style", ""),
-            case_ids=tuple(row.get("case_ids") or ()),
+def _check_split(split: str | None) -> None:
+    if split is not None and split not in SPLITS:
+        raise ValueError(f"Unknown split {split!r}: use one of {', '.join(SPLITS)}.")
+
+
+def _question(row: dict[str, Any], source: str) -> GoldQuestion:
+    return GoldQuestion(
+        id=row["id"],
+        question=row["question"],
+        evidence=tuple(row["evidence"]),
+        kind=row.get("kind", ""),
+        doc_id=row.get("doc_id", ""),
+        style=row.get("style", ""),
+        case_ids=tuple(row.get("case_ids") or ()),
+        split=row.get("split", "test"),
+        names=tuple(row.get("names") or ()),
+        source=source,
+    )
+
+
+def load_questions(path: Path | None = None, split: str | None = None) -> list[GoldQuestion]:
+    """Gold questions: ``path`` alone, or the development set plus the blind set.
+
+    Args:
+        path: one JSONL file; by default ``questions.jsonl`` and ``questions_blind.jsonl``.
+        split: ``tune`` or ``test`` to keep one split; None keeps both.
+    """
+    _check_split(split)
+    if path is not None:
+        rows = [_question(r, "dev") for r in load_jsonl(path)]
+    else:
+        rows = [_question(r, "dev") for r in load_jsonl(QUESTIONS)]
+        if BLIND_QUESTIONS.exists():
+            rows += [_question(r, "blind") for r in load_jsonl(BLIND_QUESTIONS)]
+    return [q for q in rows if split is None or q.split == split]
+
+
+def load_out_of_scope(
+    path: Path | None = None, split: str | None = None
+) -> list[OutOfScopeQuestion]:
+    """Out-of-scope questions (development and blind near-misses unless ``path``)."""
+    _check_split(split)
+    sources = [(path, "dev")] if path is not None else [(OUT_OF_SCOPE, "dev")]
+    if path is None and BLIND_OUT_OF_SCOPE.exists():
+        sources.append((BLIND_OUT_OF_SCOPE, "blind"))
+    rows = [
+        OutOfScopeQuestion(
+            r["id"], r["question"], r.get("note", ""), r.get("split", "test"), source
         )
-        for row in load_jsonl(path or QUESTIONS)
+        for file, source in sources
+        for r in load_jsonl(file)
     ]
+    return [o for o in rows if split is None or o.split == split]
 
 
-def load_out_of_scope(path: Path | None = None) -> list[OutOfScopeQuestion]:
-    return [
-        OutOfScopeQuestion(row["id"], row["question"], row.get("note", ""))
-        for row in load_jsonl(path or OUT_OF_SCOPE)
-    ]
-
-
-def load_case_matching(path: Path | None = None) -> list[CaseMatch]:
+def load_case_matching(path: Path | None = None, split: str | None = None) -> list[CaseMatch]:
+    _check_split(split)
     return [
         CaseMatch(row["id"], row["question"], tuple(row["expected"]), row.get("note", ""))
         for row in load_jsonl(path or CASE_MATCHING)
+        if split is None or row.get("split", "test") == split
     ]
 
 

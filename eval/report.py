@@ -212,18 +212,45 @@ def retrieval_markdown(report: Mapping[str, Any], chart: str | None = None) -> s
         for mode, c in configs.items()
     ]
     out += [_table(header, rows), ""]
+    out += [
+        "## With 95% intervals, overall and kind-averaged",
+        "",
+        "Intervals are a percentile bootstrap over questions (2,000 resamples, fixed seed). "
+        "Kind-averaged is the mean over kinds, so a large kind cannot hide a weak one.",
+        "",
+    ]
+    header = [
+        "configuration",
+        "Hit@1",
+        "Hit@5",
+        "MRR@10",
+        "kind-avg Hit@1 / Hit@5 / MRR",
+        "weakest kind Hit@5",
+    ]
+    rows = []
+    for mode, c in configs.items():
+        o, ka = c["overall"], c.get("kind_averaged") or {}
+        cells = [
+            f"{o[m]:.3f} [{o[m + '_lo']:.2f}, {o[m + '_hi']:.2f}]"
+            if m + "_lo" in o
+            else f"{o[m]:.3f}"
+            for m in ("hit@1", "hit@5", "mrr@10")
+        ]
+        avg = f"{ka['hit@1']:.3f} / {ka['hit@5']:.3f} / {ka['mrr@10']:.3f}" if ka else "-"
+        rows.append([mode, *cells, avg, ka.get("weakest_hit@5", "-")])
+    out += [_table(header, rows), ""]
     if chart:
         out += [f"![metrics by configuration]({chart})", ""]
-    for group, title in (("by_kind", "kind"), ("by_style", "style")):
+    for group, title in (("by_kind", "kind"), ("by_style", "style"), ("by_source", "source")):
         out += [f"## Hit@5 / MRR@10 by {title}", ""]
-        names = sorted({n for c in configs.values() for n in c[group]})
+        names = sorted({n for c in configs.values() for n in c.get(group, {})})
         header = [title, "n", *(f"{mode} Hit@5 / MRR" for mode in configs)]
         rows = []
         for name in names:
             cells = []
             n = 0
             for c in configs.values():
-                g = c[group].get(name)
+                g = c.get(group, {}).get(name)
                 n = int(g["n"]) if g else n
                 cells.append(f"{g['hit@5']:.2f} / {g['mrr@10']:.2f}" if g else "-")
             rows.append([name, n, *cells])

@@ -57,6 +57,7 @@ class QuestionResult:
     tokens_to_evidence: int | None  # tokens shown up to the end of the first quote
     latency_ms: float
     scores: dict[str, float] = field(default_factory=dict)  # per-question metric values
+    source: str = "dev"  # dev | blind (eval/gold.py)
 
 
 @dataclass
@@ -68,12 +69,16 @@ class ConfigResult:
     by_kind: dict[str, dict[str, float]]
     by_style: dict[str, dict[str, float]]
     questions: list[QuestionResult]
+    kind_averaged: dict[str, float] = field(default_factory=dict)
+    by_source: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "overall": self.overall,
+            "kind_averaged": self.kind_averaged,
             "by_kind": self.by_kind,
             "by_style": self.by_style,
+            "by_source": self.by_source,
             "questions": {
                 q.id: {k: v for k, v in asdict(q).items() if k != "id"} for q in self.questions
             },
@@ -149,15 +154,32 @@ def _ranx(
 
 
 _NAMES = {"hit_rate@1": "hit@1", "hit_rate@5": "hit@5", "hit_rate@10": "hit@10"}
+# Metrics reported with a 95% bootstrap interval (as "<metric>_lo" and "<metric>_hi").
+INTERVAL_METRICS = ("hit@1", "hit@5", "mrr@10")
+BOOTSTRAP_SAMPLES = 2000
+
+
+def interval(values: Sequence[float], samples: int = BOOTSTRAP_SAMPLES) -> tuple[float, float]:
+    """95% percentile-bootstrap interval of the mean (fixed seed, so reports are stable)."""
+    data = np.asarray(values, dtype=float)
+    if len(data) == 0:
+        return (0.0, 0.0)
+    rng = np.random.default_rng(0)
+    means = data[rng.integers(0, len(data), size=(samples, len(data)))].mean(axis=1)
+    return (float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5)))
 
 
 def summarise(results: Sequence[QuestionResult]) -> dict[str, float]:
-    """Mean of every per-question metric, plus latency percentiles and the count."""
+    """Mean of every per-question metric (with 95% intervals), latency percentiles, count."""
     if not results:
         return {"n": 0}
     out: dict[str, float] = {"n": len(results)}
     for metric in QUALITY_METRICS:
-        out[metric] = round(float(np.mean([r.scores[metric] for r in results])), 4)
+        values = [r.scores[metric] for r in results]
+        out[metric] = round(float(np.mean(values)), 4)
+        if metric in INTERVAL_METRICS:
+            lo, hi = interval(values)
+            out[f"{metric}_lo"], out[f"{metric}_hi"] = round(lo, 4), round(hi, 4)
     latencies = [r.latency_ms for r in results]
     out["latency_p50_ms"] = round(float(np.percentile(latencies, 50)), 2)
     out["latency_p95_ms"] = round(float(np.percentile(latencies, 95)), 2)
@@ -192,6 +214,7 @@ def score_mode(
             quotes=len(q.evidence),
             tokens_to_evidence=tokens,
             latency_ms=round(latency, 2),
+            source=q.source,
         )
     passage_scores = _ranx(runs, qrels, RANX_METRICS)
     recall_scores = _ranx(quote_runs, quote_qrels, (RECALL_METRIC,))
@@ -202,13 +225,27 @@ def score_mode(
         scores["evidence@1200t"] = float(tokens is not None and tokens <= token_budget)
         result.scores = scores
     results = list(partial.values())
+    by_kind = _grouped(results, lambda r: r.kind)
     return ConfigResult(
         mode=mode,
         overall=summarise(results),
-        by_kind=_grouped(results, lambda r: r.kind),
+        by_kind=by_kind,
         by_style=_grouped(results, lambda r: r.style),
         questions=results,
+        kind_averaged=kind_average(by_kind),
+        by_source=_grouped(results, lambda r: r.source),
     )
+
+
+def kind_average(by_kind: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
+    """Each quality metric averaged over kinds, so a large kind cannot hide a weak one."""
+    kinds = [v for v in by_kind.values() if v.get("n")]
+    if not kinds:
+        return {}
+    out = {m: round(float(np.mean([v[m] for v in kinds])), 4) for m in QUALITY_METRICS}
+    out["kinds"] = len(kinds)
+    out["weakest_hit@5"] = round(min(v["hit@5"] for v in kinds), 4)
+    return out
 
 
 def _grouped(

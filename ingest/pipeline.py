@@ -33,6 +33,7 @@ from kb.store import (
     NoIndexError,
     embed_text,
 )
+from kb.tuning.registry import active_model
 
 # Bump when cleaning, structure or chunking change, so every document is redone.
 PIPELINE_VERSION = "6"
@@ -57,7 +58,7 @@ class Prepared:
 
 def pipeline_fingerprint(settings: Settings) -> str:
     return content_hash(
-        f"{PIPELINE_VERSION}|{settings.embed_model}|{settings.chunk_tokens}|"
+        f"{PIPELINE_VERSION}|{active_model(settings)}|{settings.chunk_tokens}|"
         f"{settings.chunk_overlap}|{settings.window_sentences}"
     )
 
@@ -191,7 +192,7 @@ def ingest(
         )
         info: dict[str, Any] = {
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "embed_model": settings.embed_model,
+            "embed_model": active_model(settings),
             "embed_dim": int(embeddings.shape[1]) if chunks else None,
             "fingerprint": pipeline_fingerprint(settings),
             "documents": len(prepared),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import Any
 
 from kb.models import Answer, Passage, SearchFilters
@@ -13,6 +14,15 @@ from kb.store import Index, IndexStore, StoreUnavailableError, server_url
 
 class QueryError(ValueError):
     """A query the knowledge base cannot take; the message is for the user."""
+
+
+def build_model(index: Index) -> str | None:
+    """The embedding model a build recorded, if it is still on disk (else the active one)."""
+    model = index.info.get("embed_model")
+    if not model:
+        return None
+    looks_like_path = "/" in model and not model.startswith("sentence-transformers/")
+    return model if not looks_like_path or Path(model).exists() else None
 
 
 class KnowledgeBase:
@@ -27,6 +37,8 @@ class KnowledgeBase:
         self.settings = settings or get_settings()
         self.store = store or IndexStore(self.settings)
         self._embedder = embedder
+        self._embedder_given = embedder is not None
+        self._embedder_model: str | None = None
         self._index: Index | None = None
         self._lock = threading.Lock()
         self._answerer: Any | None = None
@@ -34,10 +46,14 @@ class KnowledgeBase:
 
     @property
     def embedder(self) -> Any:
+        """The model the current build was embedded with (queries must use the same one)."""
+        index = self.index
         if self._embedder is None:
             from kb.embedder import embedder_for
 
-            self._embedder = embedder_for(self.settings)
+            model = build_model(index)
+            self._embedder = embedder_for(self.settings, model)
+            self._embedder_model = model
         return self._embedder
 
     @property
@@ -47,6 +63,12 @@ class KnowledgeBase:
         with self._lock:
             if self._index is None or (current and current != self._index.build_id):
                 self._index = self.store.open()
+                if not self._embedder_given and build_model(self._index) != self._embedder_model:
+                    # A build made with another model (e.g. the tuned one just switched
+                    # to): its vectors only answer queries embedded by that model.
+                    self._embedder = None
+                    self._answerer = None
+                    self._query_vectors = {}
             return self._index
 
     def clean_query(self, query: str) -> str:

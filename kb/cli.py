@@ -114,6 +114,58 @@ def ingest(
 
 
 @app.command()
+def tune(
+    reingest: Annotated[
+        bool, typer.Option("--ingest/--no-ingest", help="Re-embed the index with the model.")
+    ] = True,
+    force: Annotated[bool, typer.Option("--force", help="Train even if nothing changed.")] = False,
+    holdout: Annotated[
+        bool,
+        typer.Option("--holdout", help="Train without half of the tune questions (for eval)."),
+    ] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Adapt the embedding model to the corpus, then re-embed the index with it.
+
+    Fine-tunes KB_EMBED_MODEL on pairs mined from the current build (headings,
+    sentences, case studies, checklist, tune-split questions, officers'
+    corrections) on the CPU with a fixed seed. The model is kept under the data
+    folder, named by a hash of its inputs, and re-used while they are unchanged:
+    a second run takes seconds. KB_TUNE=false turns the tuned model off.
+    """
+    from ingest.pipeline import ingest as run_ingest
+    from kb.tuning import tune as run_tune
+
+    settings = get_settings()
+    if not settings.tune and not holdout:
+        fail("tuning is off (KB_TUNE=false); set KB_TUNE=true to use a tuned model.")
+    index = knowledge_base().index
+
+    def progress(step: int, total: int, loss: float) -> None:
+        if not json_out and (step == 1 or step % 10 == 0 or step == total):
+            typer.echo(f"  step {step}/{total}  loss {loss:.3f}", err=True)
+
+    try:
+        result = run_tune(settings, index, holdout=holdout, force=force, progress=progress)
+    except OSError as exc:
+        fail(f"tuning stopped ({exc.strerror or exc}); the previous model is still in use.")
+    out: dict[str, Any] = result.to_dict()
+    if reingest and not holdout:
+        report = run_ingest(settings, progress=False)
+        out["build_id"] = report.build_id
+    if json_out:
+        emit(out)
+        return
+    verb = (
+        "re-used" if result.reused else f"trained in {result.seconds:.0f} s ({result.steps} steps)"
+    )
+    typer.echo(f"model {result.model_dir}: {verb}, {result.disk_mb} MB")
+    typer.echo("pairs: " + ", ".join(f"{k} {v}" for k, v in result.pairs.items()))
+    if "build_id" in out:
+        typer.echo(f"index embedded with it: build {out['build_id']}")
+
+
+@app.command()
 def stats(json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Documents, chunks, model and when the index was built."""
     data = knowledge_base().stats()

@@ -19,5 +19,9 @@ def load_embedder(model: str, device: str = "cpu", batch_size: int = 32) -> Hugg
     return HuggingFaceEmbedding(model_name=model, device=device, embed_batch_size=batch_size)
 
 
-def embedder_for(settings: Settings) -> HuggingFaceEmbedding:
-    return load_embedder(settings.embed_model, settings.embed_device, settings.embed_batch_size)
+def embedder_for(settings: Settings, model: str | None = None) -> HuggingFaceEmbedding:
+    """The embedder for ``model``; by default the model new builds use (tuned if present)."""
+    from kb.tuning.registry import active_model
+
+    chosen = model or active_model(settings)
+    return load_embedder(chosen, settings.embed_device, settings.embed_batch_size)

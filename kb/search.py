@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from kb.models import Chunk, Passage, SearchFilters
+from kb.rerank import rerank
 from kb.settings import Settings
 from kb.store import Index
 
@@ -73,6 +74,8 @@ def hybrid_search(
         rankings.append([cid for cid, _ in index.bm25_search(query, n, allowed)])
         weights.append(settings.bm25_weight)
     fused = reciprocal_rank_fusion(rankings, weights, settings.rrf_k)
+    if mode == "hybrid" and query_embedding is not None:
+        fused = rerank(index, query_embedding, fused, settings)
     passages: list[Passage] = []
     for cid, score in fused:
         chunk = index.chunks.get(cid)

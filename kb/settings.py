@@ -43,6 +43,15 @@ class Settings(BaseSettings):
     embed_batch_size: int = 32
     embed_device: str = "cpu"
 
+    # Corpus-adapted model (`kb tune`, kb/tuning/): embed_model fine-tuned on pairs
+    # mined from the corpus; builds use it once it exists. False uses embed_model as is.
+    tune: bool = True
+    tune_epochs: int = 1
+    tune_batch_size: int = 32
+    tune_max_tokens: int = 128
+    # Gold questions whose `tune` split (never `test`) also become training pairs.
+    tune_questions: Path = REPO_ROOT / "eval" / "questions.jsonl"
+
     # Chroma: embedded by default; set chroma_host to use a Chroma server.
     chroma_host: str | None = None
     chroma_port: int = 8000
@@ -68,6 +77,14 @@ class Settings(BaseSettings):
     rrf_k: int = 10
     dense_weight: float = 0.8
     bm25_weight: float = 1.0
+    # Second stage (kb/rerank.py): the first stage's best rerank_candidates are
+    # re-scored as fusion_weight x their fused score (best = 1) + chunk_weight x
+    # the chunk's cosine + sentence_weight x the best sentence window's cosine.
+    # Chosen on the tune split by eval/tune_retrieval.py (eval/reports/tuning.md).
+    rerank_candidates: int = 30
+    rerank_fusion_weight: float = 1.0
+    rerank_chunk_weight: float = 0.0
+    rerank_sentence_weight: float = 0.0
 
     # Answers
     answer_sentences: int = 5

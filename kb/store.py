@@ -307,6 +307,7 @@ class Index:
         self._window_count = 0
         self._bm25: BM25Retriever | None = None
         self._open_lock = threading.Lock()  # one Index is shared by all request threads
+        self._vectors: tuple[np.ndarray, dict[str, int], np.ndarray, dict[str, range]] | None = None
 
     # -- the verbs search needs ---------------------------------------------------
     @property
@@ -429,6 +430,49 @@ class Index:
 
         hits = retriever._retrieve(QueryBundle(query))  # noqa: SLF001 - skips callback overhead
         return [(h.node.node_id, float(h.score or 0.0)) for h in hits if (h.score or 0) > 0]
+
+    def _stored_vectors(self) -> tuple[np.ndarray, dict[str, int], np.ndarray, dict[str, range]]:
+        """Chunk and window vectors, memory-mapped: the second stage reads a few rows a query."""
+        with self._open_lock:
+            if self._vectors is None:
+                chunks = np.load(self.path / "embeddings.npy", mmap_mode="r")
+                row_of = {cid: i for i, cid in enumerate(self.order)}
+                windows = np.zeros((0, chunks.shape[1] if chunks.ndim == 2 else 1), np.float32)
+                spans: dict[str, range] = {}
+                if (self.path / "windows.jsonl").exists():
+                    windows = np.load(self.path / "windows.npy", mmap_mode="r")
+                    with open(self.path / "windows.jsonl", encoding="utf-8") as fh:
+                        owners = [json.loads(line)["chunk_id"] for line in fh]
+                    # A chunk's windows are written next to each other, in order.
+                    start = 0
+                    for i in range(1, len(owners) + 1):
+                        if i == len(owners) or owners[i] != owners[start]:
+                            spans[owners[start]] = range(start, i)
+                            start = i
+                self._vectors = (chunks, row_of, windows, spans)
+            return self._vectors
+
+    def chunk_similarities(self, chunk_ids: Sequence[str], query: np.ndarray) -> np.ndarray:
+        """Cosine of a unit query vector with each chunk's own vector."""
+        chunks, row_of, _, _ = self._stored_vectors()
+        rows = np.asarray(chunks[[row_of[c] for c in chunk_ids]], dtype=np.float32)
+        return (rows @ query) / np.maximum(np.linalg.norm(rows, axis=1), 1e-9)
+
+    def best_window_similarities(self, chunk_ids: Sequence[str], query: np.ndarray) -> np.ndarray:
+        """Cosine of a unit query vector with each chunk's best sentence window.
+
+        A chunk without windows (a build from before them) counts its own vector.
+        """
+        _, _, windows, spans = self._stored_vectors()
+        own = self.chunk_similarities(chunk_ids, query)
+        best = own.copy()
+        for i, cid in enumerate(chunk_ids):
+            span = spans.get(cid)
+            if span:
+                rows = np.asarray(windows[span.start : span.stop], dtype=np.float32)
+                sims = (rows @ query) / np.maximum(np.linalg.norm(rows, axis=1), 1e-9)
+                best[i] = float(sims.max())
+        return best
 
     def artifact(self, name: str) -> Any:
         """A JSON artifact written by an ingest stage (e.g. ``cases``); None if absent."""

@@ -1,0 +1,151 @@
+"""`kb tune`: mine pairs from the current build, then train (or re-use) the adapted model."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from kb.settings import Settings
+from kb.store import Index
+from kb.tuning.pairs import TrainingPair, mine_pairs, tune_questions
+from kb.tuning.registry import (
+    INFO_FILE,
+    disk_mb,
+    inputs_hash,
+    model_dir_for,
+    model_identity,
+    models_dir,
+    read_info,
+    switch_model,
+)
+from kb.tuning.trainer import TrainParams, train_model
+
+__all__ = ["TuneResult", "collect_pairs", "tune", "train_params"]
+
+
+@dataclass
+class TuneResult:
+    """What ``kb tune`` did: the model it made or re-used, from which pairs, how long it took."""
+
+    model_dir: str
+    reused: bool
+    pairs: dict[str, int] = field(default_factory=dict)
+    steps: int = 0
+    seconds: float = 0.0
+    disk_mb: float = 0.0
+    loss: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def train_params(settings: Settings) -> TrainParams:
+    return TrainParams(
+        epochs=settings.tune_epochs,
+        batch_size=settings.tune_batch_size,
+        max_tokens=settings.tune_max_tokens,
+        threads=max(1, os.cpu_count() or 1),
+    )
+
+
+def _feedback(settings: Settings) -> list[dict[str, Any]]:
+    if not settings.state_db.exists():  # never create the app's database just to read it
+        return []
+    from kb.state import ChatStore
+
+    return ChatStore(settings.state_db).feedback()
+
+
+def collect_pairs(settings: Settings, index: Index, holdout: bool = False) -> list[TrainingPair]:
+    """Every training pair for the current build (``holdout`` keeps half of tune out)."""
+    from kb.cases import REVIEWED_FILE, library_for
+    from kb.checklist import load_checklist
+
+    cases = library_for(index, settings.corpus_dir / REVIEWED_FILE).records
+    items = load_checklist(settings.corpus_dir / "checklist.yaml").items
+    return mine_pairs(
+        index,
+        cases=[c for c in cases if c.kind == "full"],
+        checklist_items=items,
+        questions=tune_questions(settings.tune_questions, holdout=holdout),
+        feedback=_feedback(settings),
+    )
+
+
+def tune(
+    settings: Settings,
+    index: Index,
+    holdout: bool = False,
+    force: bool = False,
+    progress: Callable[[int, int, float], None] | None = None,
+) -> TuneResult:
+    """Make the adapted model for this build's text, or re-use it, and make it current.
+
+    Args:
+        holdout: leave half of the tune questions out of training (the model
+            the weights are chosen with, eval/tune_retrieval.py); not made current.
+        force: train even when a model with the same inputs exists.
+    """
+    pairs = collect_pairs(settings, index, holdout)
+    params = train_params(settings)
+    # Thread count changes float rounding, not what the model learns: leave it out of the name.
+    digest = inputs_hash(
+        settings.embed_model, pairs, TrainParams(**{**asdict(params), "threads": 0})
+    )
+    if holdout:
+        digest = "holdout-" + digest
+    target = model_dir_for(settings, digest)
+    counts = dict(sorted(Counter(p.source for p in pairs).items()))
+    info = read_info(target)
+    if info is not None and not force:
+        if not holdout:
+            switch_model(settings, target)
+        return TuneResult(
+            str(target),
+            True,
+            counts,
+            info.get("steps", 0),
+            info.get("seconds", 0.0),
+            disk_mb(target),
+            info.get("loss"),
+        )
+    tmp = models_dir(settings) / f".tmp-{digest}-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    started = time.perf_counter()
+    figures = train_model(settings.embed_model, pairs, tmp, params, progress)
+    (tmp / INFO_FILE).write_text(
+        json.dumps(
+            {
+                "base": settings.embed_model,
+                "base_id": model_identity(settings.embed_model),
+                "hash": digest,
+                "pairs": counts,
+                "params": asdict(params),
+                "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                **figures,
+                "seconds": round(time.perf_counter() - started, 1),
+            },
+            indent=1,
+        ),
+        encoding="utf-8",
+    )
+    shutil.rmtree(target, ignore_errors=True)
+    os.replace(tmp, target)  # complete before it can be named current
+    if not holdout:
+        switch_model(settings, target)
+    info = read_info(target) or {}
+    return TuneResult(
+        str(target),
+        False,
+        counts,
+        int(figures["steps"]),
+        float(info.get("seconds", 0.0)),
+        disk_mb(target),
+        figures["loss"],
+    )
