@@ -18,6 +18,7 @@ from bench.common import scratch_dir
 from bench.index_ops import bench_index_ops
 from bench.ingest import bench_ingest
 from bench.query import SYNTHETIC_SIZES, bench_query
+from bench.tuning import bench_tuning
 
 
 def markdown(results: dict[str, Any]) -> str:
@@ -55,15 +56,31 @@ def markdown(results: dict[str, Any]) -> str:
         *(f"| {a} | {b} |" for a, b in rows),
         "",
     ]
+    tuning = results.get("tuning")
+    if tuning:
+        lines += [
+            "| tuning (`kb tune` in a fresh process, 2 cores) | figure |",
+            "|---|---|",
+            f"| train the adapted model | {tuning['train_wall_s']} s ({tuning['steps']} steps, "
+            f"{sum(tuning['pairs'].values())} pairs) |",
+            f"| tuned model on disk | {tuning['disk_mb']} MB |",
+            f"| second `kb tune` (re-used, no re-embed needed) | {tuning['reuse_wall_s']} s |",
+            f"| re-embed the corpus with it (`kb ingest`) | {tuning['reembed_wall_s']} s |",
+            "",
+        ]
     lines += [
         "| corpus | chunks | search hybrid p50 / p95 ms | dense p50 / p95 | bm25 p50 / p95 "
-        "| ask p50 / p95 | first query s | peak RSS MB | load avg |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| floor p50 / p95 | hybrid / floor p95 | ask p50 / p95 | ask / floor p95 "
+        "| first query s | peak RSS MB | load avg |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, r in query.items():
         cells = []
-        for key in ("search_hybrid", "search_dense", "search_bm25", "ask"):
+        for key in ("search_hybrid", "search_dense", "search_bm25", "floor"):
             cells.append(f"{r[key]['p50_ms']} / {r[key]['p95_ms']}" if key in r else "-")
+        cells.append(f"{r.get('hybrid_over_floor_p95', '-')}×")
+        cells.append(f"{r['ask']['p50_ms']} / {r['ask']['p95_ms']}" if "ask" in r else "-")
+        cells.append(f"{r['ask_over_floor_p95']}×" if "ask_over_floor_p95" in r else "-")
         lines.append(
             f"| {name} | {r['chunks']:,} | "
             + " | ".join(cells)
@@ -92,6 +109,7 @@ def main() -> None:
             "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, load average "
             f"{os.getloadavg()[0]:.1f} at start",
             "index_ops": bench_index_ops(keep=real),
+            "tuning": bench_tuning(real),
             "ingest": bench_ingest(),
             "query": bench_query(sizes, real=real),
         }

@@ -147,12 +147,37 @@ def answers_command(
 
 @eval_app.command("feedback")
 def feedback_command(
-    export: Annotated[Path, typer.Option("--export", help="JSONL file to write.")],
+    export: Annotated[
+        Path | None, typer.Option("--export", help="Write candidate gold questions (JSONL).")
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Export feedback given in the app as candidate gold questions for review."""
-    from eval.feedback import FeedbackUnavailable, export_feedback
+    """What the app's feedback taught the model, or (--export) candidate gold questions.
+
+    Without --export: each thumbs-down whose correction quotes a library passage
+    (a training pair at the next `kb tune`) and where that passage ranks now.
+    """
+    from eval.feedback import FeedbackUnavailable, export_feedback, learned_from_feedback
+    from kb.cli import knowledge_base
     from kb.settings import get_settings
 
+    if export is None:
+        try:
+            rows = learned_from_feedback(knowledge_base())
+        except FeedbackUnavailable as exc:
+            raise _fail(str(exc)) from None
+        if json_out:
+            typer.echo(json.dumps(rows, ensure_ascii=False))
+            return
+        if not rows:
+            typer.echo(
+                "No corrections to learn from yet: a thumbs-down whose correction quotes a "
+                "passage of the library becomes a training pair at the next `kb tune`."
+            )
+        for r in rows:
+            rank = f"rank {r['rank_now']}" if r["rank_now"] else "not in the top 10"
+            typer.echo(f"- {r['question']}\n    → {r['section']} ({rank} now)")
+        return
     try:
         n = export_feedback(get_settings(), export)
     except FeedbackUnavailable as exc:

@@ -82,3 +82,29 @@ def export_feedback(settings: Settings, path: Path) -> int:
         for c in latest.values():
             fh.write(json.dumps(c, ensure_ascii=False, default=str) + "\n")
     return len(latest)
+
+
+def learned_from_feedback(kb: Any) -> list[dict[str, Any]]:
+    """Officers' corrections that `kb tune` trains on, and where their passage ranks now.
+
+    A thumbs-down whose correction quotes a passage of the library becomes a
+    training pair at the next ``kb tune`` (kb/tuning/pairs.py); the rank shows
+    whether the model in use has learned it (1 = the corrected passage comes first).
+    """
+    from kb.tuning.pairs import feedback_pairs
+
+    rows = read_feedback(kb.settings.state_db)
+    out = []
+    for pair in feedback_pairs(kb.index, rows):
+        ranked = [p.chunk.id for p in kb.search(pair.query, k=10)]
+        chunk = kb.index.chunks[pair.chunk_id]
+        out.append(
+            {
+                "question": pair.query,
+                "passage": chunk.text[:160],
+                "section": chunk.section_label,
+                "rank_now": ranked.index(pair.chunk_id) + 1 if pair.chunk_id in ranked else None,
+                "model": kb.index.info.get("embed_model"),
+            }
+        )
+    return out

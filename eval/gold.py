@@ -23,6 +23,8 @@ CASE_MATCHING = EVAL_DIR / "case_matching.jsonl"
 # Written blind (from the documents only, before any was run); all in the test split.
 BLIND_QUESTIONS = EVAL_DIR / "questions_blind.jsonl"
 BLIND_OUT_OF_SCOPE = EVAL_DIR / "out_of_scope_blind.jsonl"
+# Officer-voice questions for tuning only (all `tune`): training pairs and weights, never reported.
+TUNE_OFFICER_QUESTIONS = EVAL_DIR / "questions_tune_officer.jsonl"
 
 # `tune` is what weights, thresholds and training pairs may be chosen on; `test` is
 # reported and read by nothing in kb/ or ingest/ (tests/eval/test_splits.py).
@@ -55,7 +57,8 @@ class GoldQuestion:
     split: str = "test"
     # Councils, places, products or later events the question names (blind set).
     names: tuple[str, ...] = field(default_factory=tuple)
-    source: str = "dev"  # dev (questions.jsonl) | blind (questions_blind.jsonl)
+    # dev (questions.jsonl) | blind (questions_blind.jsonl) | officer (questions_tune_officer.jsonl)
+    source: str = "dev"
 
     @property
     def normalised_evidence(self) -> tuple[str, ...]:
@@ -134,8 +137,9 @@ def load_questions(path: Path | None = None, split: str | None = None) -> list[G
         rows = [_question(r, "dev") for r in load_jsonl(path)]
     else:
         rows = [_question(r, "dev") for r in load_jsonl(QUESTIONS)]
-        if BLIND_QUESTIONS.exists():
-            rows += [_question(r, "blind") for r in load_jsonl(BLIND_QUESTIONS)]
+        for extra, source in ((BLIND_QUESTIONS, "blind"), (TUNE_OFFICER_QUESTIONS, "officer")):
+            if extra.exists():
+                rows += [_question(r, source) for r in load_jsonl(extra)]
     return [q for q in rows if split is None or q.split == split]
 
 

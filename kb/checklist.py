@@ -52,6 +52,7 @@ class Checklist:
         self.items = list(items)
         self.doc_id = doc_id
         self._vectors: np.ndarray | None = None
+        self._vectors_key = 0
         self._lock = threading.Lock()
 
     @classmethod
@@ -79,14 +80,20 @@ class Checklist:
         return cls(items, doc_id)
 
     def vectors(self, embed: Callable[[list[str]], Any]) -> np.ndarray:
-        """Unit vectors of the item questions, embedded once."""
+        """Unit vectors of the item questions, embedded once per embedding model.
+
+        Keyed by the embedder object (one per model, kb/embedder.py): when the app
+        switches to a build of the tuned model, the items are embedded again by it.
+        """
+        key = id(getattr(embed, "__self__", embed))
         with self._lock:
-            if self._vectors is None:
+            if self._vectors is None or self._vectors_key != key:
                 if not self.items:
                     self._vectors = np.zeros((0, 1), dtype=np.float32)
                 else:
                     v = np.asarray(embed([i.question for i in self.items]), dtype=np.float32)
                     self._vectors = v / np.linalg.norm(v, axis=1, keepdims=True)
+                self._vectors_key = key
             return self._vectors
 
     def related(

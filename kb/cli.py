@@ -123,6 +123,9 @@ def tune(
         bool,
         typer.Option("--holdout", help="Train without half of the tune questions (for eval)."),
     ] = False,
+    if_enabled: Annotated[
+        bool, typer.Option("--if-enabled", help="Do nothing (exit 0) when KB_TUNE=false.")
+    ] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Adapt the embedding model to the corpus, then re-embed the index with it.
@@ -137,6 +140,9 @@ def tune(
     from kb.tuning import tune as run_tune
 
     settings = get_settings()
+    if not settings.tune and not holdout and if_enabled:
+        typer.echo("tuning is off (KB_TUNE=false): nothing to do.")
+        return
     if not settings.tune and not holdout:
         fail("tuning is off (KB_TUNE=false); set KB_TUNE=true to use a tuned model.")
     index = knowledge_base().index

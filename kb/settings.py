@@ -49,8 +49,14 @@ class Settings(BaseSettings):
     tune_epochs: int = 1
     tune_batch_size: int = 32
     tune_max_tokens: int = 128
-    # Gold questions whose `tune` split (never `test`) also become training pairs.
-    tune_questions: Path = REPO_ROOT / "eval" / "questions.jsonl"
+    # At most this many pairs (a fixed random subset): bounds tuning time on a large library.
+    tune_max_pairs: int = 4000
+    # Gold question files whose `tune` split (never `test`) also becomes training pairs
+    # (a JSON list in KB_TUNE_QUESTION_FILES); a missing file is skipped.
+    tune_question_files: tuple[Path, ...] = (
+        REPO_ROOT / "eval" / "questions.jsonl",
+        REPO_ROOT / "eval" / "questions_tune_officer.jsonl",
+    )
 
     # Chroma: embedded by default; set chroma_host to use a Chroma server.
     chroma_host: str | None = None

@@ -73,9 +73,9 @@ def collect_pairs(settings: Settings, index: Index, holdout: bool = False) -> li
         index,
         cases=[c for c in cases if c.kind == "full"],
         checklist_items=items,
-        questions=tune_questions(settings.tune_questions, holdout=holdout),
+        questions=tune_questions(settings.tune_question_files, holdout=holdout),
         feedback=_feedback(settings),
-    )
+    )[: settings.tune_max_pairs]
 
 
 def tune(

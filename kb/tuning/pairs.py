@@ -68,17 +68,21 @@ def holdout_fold(question_id: str) -> bool:
     return int(hashlib.sha256(question_id.encode()).hexdigest(), 16) % 2 == 1
 
 
-def tune_questions(path: Path, holdout: bool = False) -> list[dict[str, Any]]:
+def tune_questions(paths: Sequence[Path], holdout: bool = False) -> list[dict[str, Any]]:
     """Gold questions of the ``tune`` split only (the ``test`` split is never read here).
 
     Args:
-        path: the development gold set (``eval/questions.jsonl``).
+        paths: gold question files (JSONL); a missing one is skipped.
         holdout: leave out the half of ``tune`` kept for choosing weights.
     """
-    if not path.exists():
-        return []
-    rows = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
-    return [r for r in rows if r.get("split") == "tune" and not (holdout and holdout_fold(r["id"]))]
+    rows: list[dict[str, Any]] = []
+    for path in paths:
+        if path.exists():
+            lines = path.read_text("utf-8").splitlines()
+            rows += [json.loads(line) for line in lines if line.strip()]
+    return [
+        r for r in rows if r.get("split") == "tune" and not (holdout and holdout_fold(r["id"]))
+    ]
 
 
 def heading_pairs(index: Index) -> list[TrainingPair]:

@@ -97,3 +97,32 @@ def test_cli_export(tmp_path: Path):
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"exported": 1, "file": str(out)}
     assert json.loads(out.read_text())["question"] == "Is sharing legal?"
+
+
+def test_learned_lists_corrections_that_quote_a_passage(copied_index) -> None:
+    from eval.feedback import learned_from_feedback
+    from kb.api import KnowledgeBase
+    from kb.state import ChatStore, Feedback
+
+    kb = KnowledgeBase(copied_index)
+    chunk = next(c for c in kb.index.chunks.values() if c.case_id == "south-london-waste")
+    quote = " ".join(chunk.text.split()[10:30])
+    store = ChatStore(copied_index.state_db)
+    store.add_feedback(
+        Feedback(
+            "ann",
+            "Which London boroughs joined up their waste disposal?",
+            "…",
+            "down",
+            correction=quote,
+        )
+    )
+    store.add_feedback(
+        Feedback("ann", "Anything", "…", "down", correction="not a passage at all, only an opinion")
+    )
+    rows = learned_from_feedback(kb)
+    assert [r["question"] for r in rows] == [
+        "Which London boroughs joined up their waste disposal?"
+    ]
+    assert rows[0]["section"] == chunk.section_label
+    assert rows[0]["rank_now"] is None or 1 <= rows[0]["rank_now"] <= 10
