@@ -131,12 +131,13 @@ def build_synthetic(data_dir: Path, n_chunks: int, dim: int = 384, seed: int = 0
 
 def measure(data_dir: Path, n_questions: int = QUESTIONS) -> dict[str, Any]:
     """Open the index, warm up, then time search per mode (and ask when it exists)."""
+    from eval.gold import QUESTIONS as DEV_QUESTIONS
     from eval.gold import load_questions, subset
     from eval.retrieval import forget_query_vectors
     from kb.api import KnowledgeBase
     from kb.search import MODES
 
-    questions = [q.question for q in subset(load_questions(), n_questions)]
+    questions = [q.question for q in subset(load_questions(DEV_QUESTIONS), n_questions)]
     kb = KnowledgeBase(bench_settings(data_dir))
     t0 = time.perf_counter()
     kb.search(questions[0], k=10)  # opens Chroma and BM25, loads the model

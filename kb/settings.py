@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     tune_epochs: int = 1
     tune_batch_size: int = 32
     tune_max_tokens: int = 128
+    tune_learning_rate: float = 3e-5
     # At most this many pairs (a fixed random subset): bounds tuning time on a large library.
     tune_max_pairs: int = 4000
     # Gold question files whose `tune` split (never `test`) also becomes training pairs

@@ -50,6 +50,7 @@ def train_params(settings: Settings) -> TrainParams:
         epochs=settings.tune_epochs,
         batch_size=settings.tune_batch_size,
         max_tokens=settings.tune_max_tokens,
+        learning_rate=settings.tune_learning_rate,
         threads=max(1, os.cpu_count() or 1),
     )
 

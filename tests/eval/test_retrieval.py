@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from eval.gold import GoldQuestion, load_questions, subset
+from eval.gold import QUESTIONS, GoldQuestion, load_questions, subset
 from eval.report import retrieval_report, stamp, write_report
 from eval.retrieval import QUALITY_METRICS, ConfigResult, evaluate_retrieval, judge, quote_end
 from kb.api import KnowledgeBase
@@ -85,7 +85,7 @@ def test_quote_end_finds_normalised_quotes_in_the_original_text():
 
 @pytest.fixture(scope="module")
 def smoke(kb: KnowledgeBase) -> dict[str, ConfigResult]:
-    return evaluate_retrieval(kb, subset(load_questions(), SMOKE_QUESTIONS))
+    return evaluate_retrieval(kb, subset(load_questions(QUESTIONS), SMOKE_QUESTIONS))
 
 
 def test_smoke_evaluation_stays_above_the_floors(smoke: dict[str, ConfigResult]):

@@ -1,0 +1,79 @@
+"""The frozen tune/test split and the blind sets: the rule holds, and the sets are as promised."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+
+from eval.gold import (
+    BLIND_OUT_OF_SCOPE,
+    BLIND_QUESTIONS,
+    QUESTIONS,
+    SPLITS,
+    TUNE_OFFICER_QUESTIONS,
+    load_case_matching,
+    load_jsonl,
+    load_out_of_scope,
+    load_questions,
+)
+
+
+def _rule(rows: list[dict], by_kind: bool) -> dict[str, str]:
+    """The split as first made: per kind, ids ordered by sha256, the first 60% tune."""
+    groups: dict[str, list[dict]] = {}
+    for r in rows:
+        groups.setdefault(r.get("kind", "all") if by_kind else "all", []).append(r)
+    split = {}
+    for group in groups.values():
+        ordered = sorted(group, key=lambda r: hashlib.sha256(r["id"].encode()).hexdigest())
+        n_tune = round(len(ordered) * 0.6)
+        split.update({r["id"]: "tune" if i < n_tune else "test" for i, r in enumerate(ordered)})
+    return split
+
+
+def test_the_development_split_is_the_frozen_hash_rule() -> None:
+    rows = load_jsonl(QUESTIONS)
+    assert {r["id"]: r["split"] for r in rows} == _rule(rows, by_kind=True)
+    for loader in (load_out_of_scope, load_case_matching):
+        assert {x.id for x in loader(split="tune")} and {x.id for x in loader(split="test")}
+
+
+def test_every_kind_is_in_both_splits() -> None:
+    dev = load_questions(QUESTIONS)
+    for split in SPLITS:
+        assert {q.kind for q in dev if q.split == split} == {q.kind for q in dev}
+
+
+def test_the_blind_set_is_all_test_and_covers_what_the_issue_asks() -> None:
+    if not BLIND_QUESTIONS.exists():
+        return
+    blind = [q for q in load_questions() if q.source == "blind"]
+    assert blind and all(q.split == "test" for q in blind)
+    kinds = Counter(q.kind for q in blind)
+    assert len(blind) >= 120
+    assert kinds["legal"] + kinds["governance"] >= 25
+    assert kinds["barrier"] >= 25 and kinds["how-to"] >= 25 and kinds["article"] >= 30
+    assert sum(bool(q.names) for q in blind) >= 40  # questions naming a council or product
+    near_misses = [o for o in load_out_of_scope() if o.source == "blind"]
+    assert len(near_misses) >= 20 and all(o.split == "test" for o in near_misses)
+
+
+def test_officer_tuning_questions_are_never_test() -> None:
+    if TUNE_OFFICER_QUESTIONS.exists():
+        rows = load_jsonl(TUNE_OFFICER_QUESTIONS)
+        assert rows and all(r["split"] == "tune" for r in rows)
+
+
+def test_ids_are_unique_across_every_set() -> None:
+    ids = [q.id for q in load_questions()]
+    assert len(ids) == len(set(ids))
+    oos = [o.id for o in load_out_of_scope()]
+    assert len(oos) == len(set(oos))
+    assert BLIND_OUT_OF_SCOPE.name != BLIND_QUESTIONS.name
+
+
+def test_an_unknown_split_is_refused_clearly() -> None:
+    import pytest
+
+    with pytest.raises(ValueError, match="Unknown split 'dev'"):
+        load_questions(split="dev")
