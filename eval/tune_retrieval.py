@@ -45,8 +45,8 @@ STAGE2 = {
     "rerank_sentence_weight": (0.0, 0.5, 1.0, 2.0, 4.0),
 }
 KEEP_STAGE1 = 3
-# Training variants: (epochs, peak learning rate).
-VARIANTS = ((1, 3e-5), (2, 3e-5), (1, 1e-4))
+# Training variants: (epochs, peak learning rate, hard negatives).
+VARIANTS = ((1, 3e-5, False), (2, 3e-5, False), (1, 1e-4, False), (1, 3e-5, True))
 
 
 def cached(index: Index) -> None:
@@ -85,13 +85,12 @@ def score(
     }
 
 
-def holdout_index(settings: Settings, epochs: int, rate: float) -> tuple[Settings, Index]:
+def holdout_index(settings: Settings, training: dict[str, Any]) -> tuple[Settings, Index]:
     """The corpus embedded with a model trained on the first half of tune only."""
     main = KnowledgeBase(settings).index
-    variant = settings.model_copy(update={"tune_epochs": epochs, "tune_learning_rate": rate})
-    result = tune(variant, main, holdout=True, progress=None)
+    result = tune(settings.model_copy(update=training), main, holdout=True, progress=None)
     held = Settings(
-        data_dir=settings.data_dir / f"holdout-{epochs}-{rate:g}",
+        data_dir=settings.data_dir / ("holdout-" + "-".join(f"{v}" for v in training.values())),
         corpus_dir=settings.corpus_dir,
         embed_model=result.model_dir,
         tune=False,
@@ -133,15 +132,19 @@ def main(argv: list[str]) -> int:
     questions = [q for q in load_questions(split="tune") if holdout_fold(q.id)]
     results: list[dict[str, Any]] = []
     defaults: dict[str, Any] = {}
-    for epochs, rate in VARIANTS:
-        held, index = holdout_index(base, epochs, rate)
+    for epochs, rate, negatives in VARIANTS:
+        training = {
+            "tune_epochs": epochs,
+            "tune_learning_rate": rate,
+            "tune_hard_negatives": negatives,
+        }
+        held, index = holdout_index(base, training)
         cached(index)
         kb = KnowledgeBase(held)
         vectors = {q.id: kb.embed_query(q.question) for q in questions}
-        training = {"tune_epochs": epochs, "tune_learning_rate": rate}
         for row in grid(index, held, questions, vectors):
             results.append({**row, "settings": {**training, **row["settings"]}})
-        if (epochs, rate) == (base.tune_epochs, base.tune_learning_rate):
+        if all(getattr(base, k) == v for k, v in training.items()):
             current = {k: getattr(base, k) for k in (*STAGE1, *STAGE2)}
             defaults = {
                 "settings": {**training, **current},

@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     tune_batch_size: int = 32
     tune_max_tokens: int = 128
     tune_learning_rate: float = 3e-5
+    # Also train against a mined hard negative per pair (a BM25 hit from another section).
+    tune_hard_negatives: bool = False
     # At most this many pairs (a fixed random subset): bounds tuning time on a large library.
     tune_max_pairs: int = 4000
     # Gold question files whose `tune` split (never `test`) also becomes training pairs

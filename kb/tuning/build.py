@@ -51,6 +51,7 @@ def train_params(settings: Settings) -> TrainParams:
         batch_size=settings.tune_batch_size,
         max_tokens=settings.tune_max_tokens,
         learning_rate=settings.tune_learning_rate,
+        hard_negatives=settings.tune_hard_negatives,
         threads=max(1, os.cpu_count() or 1),
     )
 
@@ -76,6 +77,7 @@ def collect_pairs(settings: Settings, index: Index, holdout: bool = False) -> li
         checklist_items=items,
         questions=tune_questions(settings.tune_question_files, holdout=holdout),
         feedback=_feedback(settings),
+        hard_negatives=settings.tune_hard_negatives,
     )[: settings.tune_max_pairs]
 
 

@@ -40,6 +40,10 @@ CLOZE_PER_CHUNK = 4
 MIN_CORRECTION_CHARS = 40
 # Sections whose text is navigation or a reference list teach nothing useful.
 SKIP_SECTION_KINDS = {"navigation", "sources", "front"}
+# Hard negatives come from BM25's top NEGATIVE_DEPTH, preferring those below the
+# first NEGATIVE_SKIP (the very top hits are the likeliest unlabelled answers).
+NEGATIVE_DEPTH = 10
+NEGATIVE_SKIP = 2
 _QUESTION_WORD = re.compile(
     r"\b(what|how|why|who|which|when|is|are|can|could|should|will|do|does)\b", re.I
 )
@@ -53,6 +57,7 @@ class TrainingPair:
     passage: str
     chunk_id: str
     source: str
+    negative: str = ""  # a passage that looks relevant to the query but is not its answer
 
     def to_dict(self) -> dict[str, str]:
         return {
@@ -60,6 +65,7 @@ class TrainingPair:
             "passage": self.passage,
             "chunk_id": self.chunk_id,
             "source": self.source,
+            "negative": self.negative,
         }
 
 
@@ -80,9 +86,7 @@ def tune_questions(paths: Sequence[Path], holdout: bool = False) -> list[dict[st
         if path.exists():
             lines = path.read_text("utf-8").splitlines()
             rows += [json.loads(line) for line in lines if line.strip()]
-    return [
-        r for r in rows if r.get("split") == "tune" and not (holdout and holdout_fold(r["id"]))
-    ]
+    return [r for r in rows if r.get("split") == "tune" and not (holdout and holdout_fold(r["id"]))]
 
 
 def heading_pairs(index: Index) -> list[TrainingPair]:
@@ -196,6 +200,27 @@ def feedback_pairs(index: Index, rows: Iterable[dict[str, Any]]) -> list[Trainin
     return pairs
 
 
+def with_negative(index: Index, pair: TrainingPair) -> TrainingPair:
+    """The pair with a hard negative: a BM25 hit for its query from another section.
+
+    Passages of the positive's own section are skipped: with overlapping chunks
+    they often hold the same answer, and a true answer taught as wrong does harm.
+    """
+    positive = index.chunks[pair.chunk_id]
+    hits = index.bm25_search(pair.query, NEGATIVE_DEPTH)
+    for cid, _ in hits[NEGATIVE_SKIP:] + hits[:NEGATIVE_SKIP]:
+        chunk = index.chunks[cid]
+        same_place = chunk.doc_id == positive.doc_id and (
+            chunk.section == positive.section
+            or (positive.case_id is not None and chunk.case_id == positive.case_id)
+        )
+        if cid != pair.chunk_id and not same_place:
+            return TrainingPair(
+                pair.query, pair.passage, pair.chunk_id, pair.source, embed_text(chunk)
+            )
+    return pair
+
+
 def mine_pairs(
     index: Index,
     cases: Sequence[Any] = (),
@@ -203,6 +228,7 @@ def mine_pairs(
     questions: Iterable[dict[str, Any]] = (),
     feedback: Iterable[dict[str, Any]] = (),
     seed: int = 0,
+    hard_negatives: bool = False,
 ) -> list[TrainingPair]:
     """All training pairs for one build, in a fixed order (shuffled with ``seed``)."""
     rng = random.Random(seed)
@@ -214,6 +240,8 @@ def mine_pairs(
         + question_pairs(index, questions)
         + feedback_pairs(index, feedback)
     )
+    if hard_negatives:
+        pairs = [with_negative(index, p) for p in pairs]
     seen: set[tuple[str, str]] = set()
     unique = []
     for p in pairs:

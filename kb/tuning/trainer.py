@@ -33,6 +33,7 @@ class TrainParams:
     freeze_layers: int = 3
     seed: int = 0
     threads: int = 2
+    hard_negatives: bool = False  # train with each pair's mined negative passage too
 
 
 def batches(pairs: Sequence[TrainingPair], size: int, seed: int) -> list[list[TrainingPair]]:
@@ -120,6 +121,12 @@ def train_model(
             labels = torch.arange(len(batch))
             # Both directions: a query finds its passage, a passage its query.
             loss = (F.cross_entropy(logits, labels) + F.cross_entropy(logits.T, labels)) / 2
+            negatives = [p.negative for p in batch if p.negative]
+            if params.hard_negatives and len(negatives) == len(batch):
+                # A passage that shares the query's words but answers something else:
+                # a harder negative than the other pairs' passages (Karpukhin et al. 2020).
+                hard = queries @ encode(negatives).T * params.scale
+                loss = loss + F.cross_entropy(torch.cat([logits, hard], dim=1), labels) / 2
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
