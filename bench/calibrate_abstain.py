@@ -1,10 +1,11 @@
-"""Calibrate abstention on the out-of-scope set and the development gold set.
+"""Calibrate abstention on the tune split only (out-of-scope and in-scope questions).
 
 Prints the share of out-of-scope questions that abstain (target: at least 90%)
 and of in-scope questions that do (target: at most 5%) with the current
-settings, each miss, and the best thresholds a grid search finds.
+settings, each miss, and the best thresholds a grid search finds. The test
+split is never read: its figures come from `kb eval answers`.
 
-    KB_DATA_DIR=/tmp/me/data python bench/calibrate_abstain.py
+    python bench/calibrate_abstain.py        # against the current build (tuned model)
 """
 
 from __future__ import annotations
@@ -17,11 +18,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from eval.gold import EVAL_DIR, load_jsonl, load_questions  # noqa: E402
+from eval.gold import load_out_of_scope, load_questions  # noqa: E402
 from kb.abstain import Signals, should_abstain  # noqa: E402
-from kb.answer import SOURCE_PASSAGES, retrieval_query  # noqa: E402
+from kb.answer import retrieval_query  # noqa: E402
 from kb.api import KnowledgeBase  # noqa: E402
-from kb.search import hybrid_search  # noqa: E402
 
 Row = tuple[str, Signals]
 
@@ -32,12 +32,7 @@ def signals(kb: KnowledgeBase, question: str) -> Signals:
     index = kb.index
     cache = answerer.build_cache(index)
     query = retrieval_query(kb.clean_query(question))
-    qvec = np.asarray(kb.embed_query(query), dtype=np.float32)
-    qvec /= np.linalg.norm(qvec)
-    passages = hybrid_search(
-        index, query, qvec.tolist(), kb.settings, max(kb.settings.top_k, SOURCE_PASSAGES)
-    )
-    return answerer.signals(cache, query, qvec, passages)
+    return answerer.assess(cache, index, query).signals
 
 
 def share(rows: list[Row], t: tuple[float, float, float]) -> float:
@@ -49,10 +44,8 @@ def main() -> None:
     parser.add_argument("--max-in-scope", type=float, default=0.05)
     args = parser.parse_args()
     kb = KnowledgeBase()
-    rows_in = [(q.id, signals(kb, q.question)) for q in load_questions()]
-    rows_out = [
-        (r["id"], signals(kb, r["question"])) for r in load_jsonl(EVAL_DIR / "out_of_scope.jsonl")
-    ]
+    rows_in = [(q.id, signals(kb, q.question)) for q in load_questions(split="tune")]
+    rows_out = [(o.id, signals(kb, o.question)) for o in load_out_of_scope(split="tune")]
     s = kb.settings
     current = (s.abstain_threshold, s.abstain_unknown_threshold, s.abstain_unfamiliar_threshold)
     print(f"thresholds (closeness, with unknown names, with unfamiliar words): {current}")

@@ -31,6 +31,7 @@ from eval.gold import (
     subset as take_subset,
 )
 from kb.api import KnowledgeBase
+from kb.text import fold
 
 _MARK = re.compile(r"\[(\d+)\]")
 CASE_TOP = 3
@@ -108,8 +109,19 @@ def judge_answer(
     numbers = {int(c.get("n", -1)) for c in citations}
     marks = [int(m) for m in _MARK.findall(str(answer.get("answer", "")))]
     cases = case_ids(answer.get("case_studies") or [])[:CASE_TOP]
+    sentences = [str(s.get("text", "")) for s in answer.get("sentences") or []]
+    said = fold(" ".join(sentences) + " " + str(answer.get("question", "")))
+    notices = [str(n) for n in answer.get("notices") or []]
     return {
         "abstained": bool(answer.get("abstained")),
+        "evidence_in_lead": bool(sentences) and holds_evidence(question, sentences[0]),
+        "evidence_in_answer": any(holds_evidence(question, s) for s in sentences),
+        "evidence_in_citations": bool(found),
+        "words": sum(len(s.split()) for s in sentences),
+        "notices": len(notices),
+        "notices_on_own_words": sum(
+            1 for n in notices if notice_term(n) and notice_term(n) in said
+        ),
         "citations": len(citations),
         "supported": len(supported),
         "in_evidence_section": len({id(c) for c in supported + in_section}),
@@ -117,6 +129,35 @@ def judge_answer(
         "quotes": len(question.evidence),
         "dangling": sum(1 for m in marks if m not in numbers),
         "case_hits": len(set(cases) & set(question.case_ids)),
+    }
+
+
+def holds_evidence(question: GoldQuestion, sentence: str) -> bool:
+    """The sentence holds a gold evidence quote, or is itself part of one (6+ words)."""
+    text = fold(sentence)
+    return any(
+        q and (q in text or (len(text.split()) >= 6 and text in q))
+        for q in (fold(e) for e in question.evidence)
+    )
+
+
+def notice_term(notice: str) -> str:
+    """The term a currency notice is about (between “ and ”), folded."""
+    m = re.search(r"“([^”]+)”", notice)
+    return fold(m.group(1)) if m else ""
+
+
+def _with_interval(values: Sequence[float]) -> dict[str, float]:
+    from eval.retrieval import interval
+
+    if not values:
+        return {"value": 0.0, "n": 0}
+    lo, hi = interval([float(v) for v in values])
+    return {
+        "value": round(float(np.mean(values)), 4),
+        "lo": round(lo, 4),
+        "hi": round(hi, 4),
+        "n": len(values),
     }
 
 
@@ -137,12 +178,16 @@ def evaluate_answers(
     kb: KnowledgeBase,
     subset: int | None = None,
     progress: Callable[[str], None] | None = None,
+    split: str | None = "test",
 ) -> dict[str, Any]:
-    """Run the in-scope, out-of-scope and case-matching sets; return a report dict."""
+    """Run the in-scope, out-of-scope and case-matching sets of one split; return a report.
+
+    ``split`` is ``test`` (reported), ``tune`` (what settings may be chosen on) or None (all).
+    """
     from eval.report import stamp
 
     say = progress or (lambda _m: None)
-    gold = load_questions()
+    gold = load_questions(split=split)
     in_scope = take_subset(gold, subset)
     answer_dict(kb, in_scope[0].question)  # warm up, and fail early if there is no answer()
     say(f"answering {len(in_scope)} in-scope questions")
@@ -158,11 +203,11 @@ def evaluate_answers(
     with_cases = [(q, judged[q.id]) for q in in_scope if q.case_ids]
 
     say("answering the out-of-scope set")
-    oos = load_out_of_scope()
+    oos = load_out_of_scope(split=split)
     oos_abstained = {o.id: bool(answer_dict(kb, o.question).get("abstained")) for o in oos}
 
     say("matching case studies")
-    checks = load_case_matching()
+    checks = load_case_matching(split=split)
     case_recall: dict[str, float] = {}
     if hasattr(kb, "match_cases"):  # the matcher's own measure (eval/case_matching.py)
         from eval.case_matching import case_recall as matcher_recall
@@ -179,7 +224,40 @@ def evaluate_answers(
         # No matcher and no case studies in any answer: not measured, rather than zero.
         cases_measured = any(tops)
 
+    values = list(judged.values())
+    kinds = sorted({q.kind for q in in_scope})
+    by_kind = {
+        kind: {
+            m: _share([judged[q.id][m] for q in in_scope if q.kind == kind])
+            for m in (
+                "evidence_in_lead",
+                "evidence_in_answer",
+                "evidence_in_citations",
+                "abstained",
+            )
+        }
+        for kind in kinds
+    }
+    named = [judged[q.id] for q in in_scope if q.names]
+    notices = sum(j["notices"] for j in values)
+    composition = {
+        "evidence_in_lead": _with_interval([j["evidence_in_lead"] for j in values]),
+        "evidence_in_answer": _with_interval([j["evidence_in_answer"] for j in values]),
+        "evidence_in_citations": _with_interval([j["evidence_in_citations"] for j in values]),
+        "mean_words": round(float(np.mean([j["words"] for j in answered])), 1) if answered else 0.0,
+        "notices_on_own_words": round(sum(j["notices_on_own_words"] for j in values) / notices, 4)
+        if notices
+        else None,
+        "notices": notices,
+        "false_abstention": _with_interval([j["abstained"] for j in values]),
+        "false_abstention_naming_council_or_product": _with_interval(
+            [j["abstained"] for j in named]
+        ),
+        "out_of_scope_abstention": _with_interval(list(oos_abstained.values())),
+        "by_kind": by_kind,
+    }
     metrics = {
+        "composition": composition,
         "in-scope": {
             "questions": len(in_scope),
             "false_abstention": _share([j["abstained"] for j in judged.values()]),
@@ -218,7 +296,14 @@ def evaluate_answers(
     return {
         "schema": 1,
         "report": "answers",
-        "stamp": stamp(kb, {"questions": len(in_scope), "subset": len(gold) if subset else None}),
+        "stamp": stamp(
+            kb,
+            {
+                "split": split or "all",
+                "questions": len(in_scope),
+                "subset": len(gold) if subset else None,
+            },
+        ),
         "metrics": metrics,
         "notes": [
             "Citation precision counts a citation as supported when its passage contains one "

@@ -126,15 +126,27 @@ def answers_command(
     ] = None,
     name: Annotated[str, typer.Option("--name", help="Report file name.")] = "answers-latest",
     out: Annotated[Path | None, typer.Option("--out", help="Report folder.")] = None,
+    split: Annotated[
+        str, typer.Option("--split", help="test (the reported split), tune, or all.")
+    ] = "test",
 ) -> None:
-    """Citation precision, evidence recall, abstention and case-study recall@3."""
+    """Evidence in the lead sentence, the answer and the citations; words; notices;
+    abstention (overall, on questions naming a council or product, out of scope);
+    citation precision and case-study recall@3. Reports the test split by default."""
     from eval.answers import AnswersUnavailable, evaluate_answers
     from eval.report import write_report
     from kb.cli import knowledge_base
 
     kb = knowledge_base()
     try:
-        report = evaluate_answers(kb, subset=subset, progress=lambda m: typer.echo(m, err=True))
+        if split not in ("test", "tune", "all"):
+            raise _fail(f"unknown split {split!r}; use test, tune or all.")
+        report = evaluate_answers(
+            kb,
+            subset=subset,
+            progress=lambda m: typer.echo(m, err=True),
+            split=None if split == "all" else split,
+        )
     except AnswersUnavailable as exc:
         raise _fail(str(exc)) from None
     paths = write_report(report, name, out)

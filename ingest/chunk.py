@@ -79,6 +79,11 @@ def chunk_document(
                     page_exact=mark.exact if mark else True,
                     section_kind=section.kind,
                     case_id=section.case_id,
+                    garbled=tuple(
+                        (max(g0, start) - start, min(g1, end) - start)
+                        for g0, g1 in doc.garbled
+                        if g0 < end and start < g1
+                    ),
                 )
             )
     return chunks

@@ -20,6 +20,7 @@ from ingest.cases import build_cases_artifact
 from ingest.chunk import chunk_document, make_splitter
 from ingest.clean import clean_pdf_pages, clean_pdf_text, clean_plain_text, clean_web_text
 from ingest.errors import IngestError
+from ingest.garbled import garbled_spans
 from ingest.loaders import SUPPORTED, load_file
 from ingest.manifest import read_manifest, slugify
 from ingest.structure import load_profile, split_sections
@@ -36,7 +37,7 @@ from kb.store import (
 from kb.tuning.registry import active_model
 
 # Bump when cleaning, structure or chunking change, so every document is redone.
-PIPELINE_VERSION = "6"
+PIPELINE_VERSION = "7"
 
 
 # Stages that derive build-wide records (e.g. case studies) from the prepared
@@ -86,17 +87,19 @@ def prepare_document(meta: DocumentMeta, settings: Settings, structure_dir: Path
     """Load and clean one document (the text the library shows)."""
     loaded = load_file(Path(meta.file), meta.format, settings.max_file_mb)
     profile = load_profile(structure_dir, meta.id)
+    garbled: list[tuple[int, int]] = []
     if loaded.pages:
         text, pages = clean_pdf_pages(loaded.pages)
     elif loaded.format == "pdf-text":
         text, pages = clean_pdf_text(loaded.text, profile.furniture)
+        garbled = garbled_spans(loaded.text, text)
     elif loaded.format in ("web-text", "html"):
         text, pages = clean_web_text(loaded.text), []
     else:
         text, pages = clean_plain_text(loaded.text), []
     if not text.strip():
         raise IngestError(f"{Path(meta.file).name}: no text is left after cleaning.")
-    return CleanDocument(meta, text, pages)
+    return CleanDocument(meta, text, pages, garbled=garbled)
 
 
 def extra_documents(paths: list[Path]) -> tuple[list[DocumentMeta], dict[str, str]]:

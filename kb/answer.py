@@ -10,24 +10,25 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from kb.abstain import Coverage, Signals, should_abstain
 from kb.checklist import load_checklist
+from kb.compose import Candidate, compose
 from kb.currency import load_currency
-from kb.models import Answer, Citation, Passage
+from kb.models import Answer, AnswerSentence, Citation, Passage, Quote
 from kb.search import hybrid_search
-
-if TYPE_CHECKING:
-    from kb.api import KnowledgeBase
-    from kb.store import Index
+from kb.settings import Settings
+from kb.store import Index
 
 __all__ = [
+    "AnswerTools",
     "Answerer",
+    "assemble",
     "Sentence",
     "citation_problems",
     "retrieval_query",
@@ -38,13 +39,6 @@ __all__ = [
 # passages the closeness score looks at.
 SOURCE_PASSAGES = 5
 CLOSENESS_PASSAGES = 3
-MIN_SENTENCES, MAX_SENTENCES = 3, 6
-# MMR trade-off between relevance and novelty (Carbonell & Goldstein 1998).
-MMR_LAMBDA = 0.7
-# After the minimum, stop adding sentences this much less relevant than the best.
-RELEVANCE_DROP = 0.15
-# A sentence this similar to one already chosen says the same thing.
-DUPLICATE = 0.9
 
 # Paragraph breaks, bullets starting a line, and sentence ends followed by a capital.
 _BREAK = re.compile(
@@ -58,18 +52,19 @@ _CITE = re.compile(r"\[(\d+)\]")
 
 @dataclass(frozen=True)
 class Sentence:
-    """A sentence of a passage: its display text and where it starts in the passage."""
+    """A sentence of a passage: its display text and its span in the passage text."""
 
     text: str
     start: int
+    end: int = 0
 
 
 def split_sentences(text: str) -> list[Sentence]:
     """Sentences of a passage worth quoting, in reading order.
 
-    Headings, short bullet fragments, link lists and the cut-off sentences at
-    the ends of a chunk are left out. Each sentence's text, with whitespace
-    collapsed, occurs in the passage.
+    Headings and questions, short bullet fragments, link lists and the cut-off
+    sentences at the ends of a chunk are left out. Each sentence's text, with
+    whitespace collapsed, occurs in the passage between ``start`` and ``end``.
     """
     pieces: list[tuple[int, int]] = []
     at = 0
@@ -78,7 +73,7 @@ def split_sentences(text: str) -> list[Sentence]:
         at = m.end()
     pieces.append((at, len(text)))
     out: list[Sentence] = []
-    for i, (start, end) in enumerate(pieces):
+    for start, end in pieces:
         raw = text[start:end]
         body = _BULLET.sub("", raw.strip())
         body = " ".join(body.split())
@@ -87,15 +82,19 @@ def split_sentences(text: str) -> list[Sentence]:
             continue
         if len(_URL.findall(body)) and len(words) < 12:
             continue
-        if i == 0 and start == 0 and body[0].islower():
-            continue  # the tail of a sentence that began in the previous chunk
+        if not body[0].isupper() and not body[0].isdigit() and body[0] not in '£"“‘(':
+            continue  # a list item or the tail of a sentence begun elsewhere: not whole
         if body.endswith(":"):
             continue  # the lead-in to a list says nothing without the list
+        if body.rstrip('"”’)').endswith("?"):
+            continue  # a heading or one of the guide's own questions never answers one
         if not _END.search(body):
-            if i == len(pieces) - 1 or len(words) < 10:
-                continue  # cut off at the chunk's end, or a heading
+            continue  # a heading, or cut off at a page or chunk boundary: not whole
         offset = text.find(body.split()[0], start)
-        out.append(Sentence(body, offset if offset >= 0 else start))
+        offset = offset if offset >= 0 else start
+        last = body.split()[-1]
+        tail = text.rfind(last, offset, end)
+        out.append(Sentence(body, offset, tail + len(last) if tail >= 0 else end))
     return out
 
 
@@ -145,47 +144,39 @@ def is_follow_up(question: str) -> bool:
     )
 
 
-def verify_citations(
-    pairs: Iterable[tuple[str, int]], sources: dict[int, Passage]
-) -> list[tuple[str, int]]:
-    """Keep only sentences whose ``[n]`` is a listed source whose text contains them."""
-    kept = []
-    for sentence, n in pairs:
-        passage = sources.get(n)
-        if passage is not None and _collapse(sentence) in _collapse(passage.chunk.text):
-            kept.append((sentence, n))
-    return kept
-
-
 def citation_problems(answer: Answer) -> list[str]:
     """Why an extractive answer's citations cannot be trusted; empty when they can.
 
-    Every sentence must end with ``[n]``, every ``n`` must be a listed source,
-    and that source's passage must contain the sentence.
+    Every sentence must cite a listed source whose passage contains it, every
+    source must be cited, and the text must be the sentences with their ``[n]``.
     """
     if answer.abstained:
         return (
             ["an abstention cites sources"] if answer.citations or _CITE.search(answer.text) else []
         )
     problems = []
-    if not answer.citations:
+    if not answer.citations or not answer.sentences:
         problems.append("no sources")
-    sources = {c.n: c.passage for c in answer.citations}
+    sources = {c.n: c for c in answer.citations}
     if len(sources) != len(answer.citations):
         problems.append("two sources share a number")
-    text = answer.text
-    used = set()
-    for m in re.finditer(r"(.+?)\s*\[(\d+)\]", text):
-        sentence, n = m.group(1).strip(), int(m.group(2))
-        used.add(n)
-        if n not in sources:
-            problems.append(f"[{n}] points at no listed source")
-        elif _collapse(sentence) not in _collapse(sources[n].chunk.text):
-            problems.append(f"[{n}] does not contain: {sentence[:80]}")
-    if _CITE.sub("", re.sub(r"(.+?)\s*\[(\d+)\]", "", text)).strip():
-        problems.append("text after the last citation has no source")
-    if set(sources) - used:
-        problems.append(f"sources never cited: {sorted(set(sources) - used)}")
+    for s in answer.sentences:
+        citation = sources.get(s.n)
+        if citation is None:
+            problems.append(f"[{s.n}] points at no listed source")
+        elif _collapse(s.text) not in _collapse(citation.passage.chunk.text):
+            problems.append(f"[{s.n}] does not contain: {s.text[:80]}")
+        elif not any(
+            _collapse(citation.passage.chunk.text[q.start : q.end]) == _collapse(s.text)
+            for q in citation.quotes
+        ):
+            problems.append(f"[{s.n}] has no quote span for: {s.text[:80]}")
+    if answer.text != " ".join(f"{s.text} [{s.n}]" for s in answer.sentences):
+        problems.append("the text is not the cited sentences")
+    if set(sources) - {s.n for s in answer.sentences}:
+        problems.append(
+            f"sources never cited: {sorted(set(sources) - {s.n for s in answer.sentences})}"
+        )
     return problems
 
 
@@ -206,12 +197,39 @@ class _BuildCache:
         self.sentences: dict[str, list[Sentence]] = {}
 
 
-class Answerer:
-    """Builds answers for one knowledge base; caches sentence vectors across questions."""
+@dataclass(frozen=True)
+class Assessment:
+    """A question as retrieved and judged: its set-aside names, passages and signals."""
 
-    def __init__(self, kb: KnowledgeBase) -> None:
-        self.kb = kb
-        self.settings = kb.settings
+    names: tuple[str, ...]
+    set_aside: list[str]
+    qvec: np.ndarray
+    passages: list[Passage]
+    signals: Signals
+
+
+@dataclass(frozen=True)
+class AnswerTools:
+    """What the answer builder uses, handed in by its owner (kb.api.KnowledgeBase).
+
+    The builder never reaches back into the knowledge base: it gets the current
+    build, a way to embed a question and a batch of texts, the search it answers
+    from, and (optionally) case-study matching.
+    """
+
+    index: Callable[[], Index]
+    embed_query: Callable[[str], list[float]]
+    embed_texts: Callable[[list[str]], Any]
+    clean_query: Callable[[str], str]
+    match_cases: Callable[..., list[Any]] | None = None
+
+
+class Answerer:
+    """Builds answers over one knowledge base; caches sentence vectors across questions."""
+
+    def __init__(self, settings: Settings, tools: AnswerTools) -> None:
+        self.settings = settings
+        self.tools = tools
         self._lock = threading.Lock()
         self._build: tuple[str, _BuildCache] | None = None
         self._sentence_vectors: dict[str, np.ndarray] = {}
@@ -226,14 +244,21 @@ class Answerer:
     def sentences_of(self, cache: _BuildCache, passage: Passage) -> list[Sentence]:
         found = cache.sentences.get(passage.chunk.id)
         if found is None:
-            found = cache.sentences[passage.chunk.id] = split_sentences(passage.chunk.text)
+            chunk = passage.chunk
+            garbled = getattr(chunk, "is_garbled", None)
+            found = [
+                s
+                for s in split_sentences(chunk.text)
+                if not (garbled is not None and garbled(s.start, s.end))
+            ]
+            cache.sentences[chunk.id] = found
         return found
 
     def sentence_vectors(self, texts: Sequence[str]) -> np.ndarray:
         """Unit vectors for sentences, embedding only the ones not seen before."""
         missing = [t for t in dict.fromkeys(texts) if t not in self._sentence_vectors]
         if missing:
-            vectors = np.asarray(self.kb.embedder.get_text_embedding_batch(missing), np.float32)
+            vectors = np.asarray(self.tools.embed_texts(missing), np.float32)
             vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
             self._sentence_vectors.update(zip(missing, vectors, strict=True))
         if not texts:
@@ -242,14 +267,14 @@ class Answerer:
 
     def warm(self) -> None:
         """Embed every sentence of the library and the checklist now, so asks stay fast."""
-        index = self.kb.index
+        index = self.tools.index()
         cache = self.build_cache(index)
         texts = []
         for chunk_id in index.order:
             passage = Passage(index.chunks[chunk_id], 0.0, 0)
             texts += [s.text for s in self.sentences_of(cache, passage)]
         self.sentence_vectors(texts)
-        self.checklist().vectors(self.kb.embedder.get_text_embedding_batch)
+        self.checklist().vectors(self.tools.embed_texts)
         self.case_studies("sharing services between councils")  # loads the case library
 
     def checklist(self) -> Any:
@@ -258,36 +283,63 @@ class Answerer:
     # -- answering --------------------------------------------------------------------
     def answer(self, question: str, history: Sequence[Any] | None = None) -> Answer:
         """A grounded answer; see :meth:`kb.api.KnowledgeBase.answer`."""
-        question = self.kb.clean_query(question)
+        question = self.tools.clean_query(question)
         query = retrieval_query(question, history, self.settings.max_question_chars)
-        index = self.kb.index
+        index = self.tools.index()
         cache = self.build_cache(index)
-        qvec = np.asarray(self.kb.embed_query(query), dtype=np.float32)
-        qvec /= np.linalg.norm(qvec) or 1.0
-        passages = hybrid_search(
-            index, query, qvec.tolist(), self.settings, max(self.settings.top_k, SOURCE_PASSAGES)
-        )
-        signals = self.signals(cache, query, qvec, passages)
-        closeness = signals.closeness
+        view = self.assess(cache, index, query)
+        passages, signals, set_aside, qvec = view.passages, view.signals, view.set_aside, view.qvec
         if not passages or self.should_abstain(signals):
-            return self.abstention(question, passages, closeness, list(signals.unknown_names))
-        pairs, sources = self.extract(cache, qvec, passages[:SOURCE_PASSAGES])
-        answer = self.assemble(question, pairs, sources, closeness)
+            return self.abstention(question, passages, signals.closeness, list(view.names))
+        answer = self.compose_answer(question, cache, qvec, passages[:SOURCE_PASSAGES])
+        answer.score = signals.closeness
+        if set_aside:
+            answer.scope_note = (
+                f"The library does not mention {join_names(set_aside)} specifically; "
+                "this is what it says in general."
+            )
         if self.settings.llm_base_url and self.settings.llm_model:
             from kb.llm import answer_with_llm
 
-            answer = answer_with_llm(self, question, passages[:SOURCE_PASSAGES], answer)
+            answer = answer_with_llm(self.settings, question, passages[:SOURCE_PASSAGES], answer)
         self.attach_extras(answer, query, qvec, passages)
         return answer
 
+    def assess(self, cache: _BuildCache, index: Index, query: str) -> Assessment:
+        """Retrieve for a query and gather what the abstention decision rests on.
+
+        Names the library never mentions (the asker's council, a supplier) are set
+        aside: the question is retrieved and judged on what it asks about.
+        """
+        names = cache.coverage.unknown_terms(query)
+        set_aside = [n for n in names if not is_later_law(n)]
+        topic = strip_terms(query, set_aside) if set_aside else query
+        qvec = np.asarray(self.tools.embed_query(topic), dtype=np.float32)
+        qvec /= np.linalg.norm(qvec) or 1.0
+        passages = hybrid_search(
+            index, topic, qvec.tolist(), self.settings, max(self.settings.top_k, SOURCE_PASSAGES)
+        )
+        signals = self.signals(cache, topic, qvec, passages, names)
+        return Assessment(tuple(names), set_aside, qvec, passages, signals)
+
     def signals(
-        self, cache: _BuildCache, query: str, qvec: np.ndarray, passages: list[Passage]
+        self,
+        cache: _BuildCache,
+        query: str,
+        qvec: np.ndarray,
+        passages: list[Passage],
+        names: Sequence[str] | None = None,
     ) -> Signals:
-        """What the abstention decision rests on (see :mod:`kb.abstain`)."""
+        """What the abstention decision rests on (see :mod:`kb.abstain`).
+
+        Only names of later laws and years count as unknown: a council, place or
+        product the library never mentions says who is asking, not what about.
+        """
+        names = cache.coverage.unknown_terms(query) if names is None else names
         return Signals(
             self.closeness(cache, qvec, passages),
-            tuple(cache.coverage.unknown_terms(query)),
-            tuple(cache.coverage.unfamiliar_words(query)),
+            tuple(n for n in names if is_later_law(n)),
+            tuple(cache.coverage.unfamiliar_words(strip_terms(query, names))),
         )
 
     def should_abstain(self, signals: Signals) -> bool:
@@ -317,80 +369,31 @@ class Answerer:
         best_sentence = float((self.sentence_vectors(sentences) @ qvec).max())
         return 0.5 * best_chunk + 0.5 * best_sentence
 
-    def extract(
-        self, cache: _BuildCache, qvec: np.ndarray, passages: list[Passage]
-    ) -> tuple[list[tuple[str, int]], dict[int, Passage]]:
-        """Choose sentences by relevance with MMR diversity; number their passages."""
-        candidates = [(p, s) for p in passages for s in self.sentences_of(cache, p)]
-        if not candidates:
-            return [], {}
-        vectors = self.sentence_vectors([s.text for _, s in candidates])
-        # A small prior for the passage's retrieval rank breaks near-ties sensibly.
-        relevance = vectors @ qvec + np.array([0.02 * (1 - p.rank / 10) for p, _ in candidates])
-        chosen: list[int] = []
-        limit = min(MAX_SENTENCES, max(MIN_SENTENCES, self.settings.answer_sentences))
-        best = float(relevance.max())
-        while len(chosen) < limit:
-            novelty = (
-                (vectors @ vectors[chosen].T).max(axis=1) if chosen else np.zeros(len(candidates))
-            )
-            mmr = MMR_LAMBDA * relevance - (1 - MMR_LAMBDA) * novelty
-            mmr[chosen] = -np.inf
-            mmr[novelty >= DUPLICATE] = -np.inf
-            pick = int(np.argmax(mmr))
-            if not np.isfinite(mmr[pick]):
-                break
-            if len(chosen) >= MIN_SENTENCES and relevance[pick] < best - RELEVANCE_DROP:
-                break
-            chosen.append(pick)
-        # Passages in the order their best sentence was chosen; sentences in reading order.
-        by_passage: dict[str, list[int]] = {}
-        for i in chosen:
-            by_passage.setdefault(candidates[i][0].chunk.id, []).append(i)
-        numbers: dict[str, int] = {}
-        sources: dict[int, Passage] = {}
-        pairs: list[tuple[str, int]] = []
-        for chunk_id, picks in by_passage.items():
-            passage = candidates[picks[0]][0]
-            n = numbers.setdefault(chunk_id, len(numbers) + 1)
-            sources[n] = passage
-            for i in sorted(picks, key=lambda i: candidates[i][1].start):
-                pairs.append((candidates[i][1].text, n))
-        return pairs, sources
+    def candidates(self, cache: _BuildCache, passages: list[Passage]) -> list[Candidate]:
+        return [
+            Candidate(p, s.text, s.start, s.end, i)
+            for p in passages
+            for i, s in enumerate(self.sentences_of(cache, p))
+        ]
 
-    def assemble(
-        self,
-        question: str,
-        pairs: list[tuple[str, int]],
-        sources: dict[int, Passage],
-        closeness: float,
-        backend: str = "extractive",
+    def compose_answer(
+        self, question: str, cache: _BuildCache, qvec: np.ndarray, passages: list[Passage]
     ) -> Answer:
-        """The answer text and numbered sources, keeping only verified citations."""
-        pairs = verify_citations(pairs, sources)
-        used = list(dict.fromkeys(n for _, n in pairs))
-        renumber = {old: new for new, old in enumerate(used, 1)}
-        text = " ".join(f"{s} [{renumber[n]}]" for s, n in pairs)
-        citations = [Citation(renumber[n], sources[n]) for n in used]
-        return Answer(
-            question=question,
-            text=text,
-            abstained=False,
-            citations=citations,
-            backend=backend,
-            score=closeness,
-        )
+        """The lead sentence and its support, numbered by source and verified."""
+        candidates = self.candidates(cache, passages)
+        vectors = self.sentence_vectors([c.text for c in candidates])
+        composition = compose(question, candidates, vectors, qvec, self.settings.answer_words)
+        return assemble(question, composition.chosen, composition.more)
 
     def abstention(
         self, question: str, passages: list[Passage], closeness: float, unknown: list[str]
     ) -> Answer:
         topics = nearest_topics(passages)
         text = "The documents in this library do not cover that question"
-        if unknown:
-            text += f" (they never mention {', '.join(unknown[:3])})"
+        later = [n for n in unknown if is_later_law(n)]
+        if later:
+            text += f" (they never mention {', '.join(later[:3])})"
         text += "."
-        if topics:
-            text += " The nearest topics they do cover are: " + "; ".join(topics) + "."
         return Answer(question=question, text=text, abstained=True, topics=topics, score=closeness)
 
     def attach_extras(
@@ -398,26 +401,92 @@ class Answerer:
     ) -> None:
         """Currency notices, case studies and checklist items for an answer.
 
+        Notices are about what the answer says: its own quoted sentences and the
+        question, not everything a cited passage happens to mention.
         ``query`` is the retrieval query: a follow-up read with the turns before it.
         """
         facts = load_currency(self.settings.corpus_dir / "currency.yaml")
-        answer.notices += facts.notices_for((c.n, c.passage.chunk.text) for c in answer.citations)
+        said = [(s.n, s.text) for s in answer.sentences] + [(0, answer.question)]
+        answer.notices += facts.notices_for(said)
         cited = [c.passage for c in answer.citations] or passages[:3]
-        answer.checklist = self.checklist().related(
-            qvec, cited, self.kb.embedder.get_text_embedding_batch
-        )
+        answer.checklist = self.checklist().related(qvec, cited, self.tools.embed_texts)
         answer.case_studies = self.case_studies(query)
 
     def case_studies(self, question: str) -> list[dict[str, Any]]:
-        match_cases = getattr(self.kb, "match_cases", None)
-        if match_cases is None:
+        if self.tools.match_cases is None:
             return []
         out = []
-        for match in match_cases(question[-self.settings.max_question_chars :], k=3):
+        for match in self.tools.match_cases(question[-self.settings.max_question_chars :], k=3):
             if match.score < self.settings.answer_case_min_score:
                 break  # best first: the rest fit even less
             out.append({"id": match.record.id, "title": match.record.title, "reason": match.reason})
         return out
+
+
+def assemble(
+    question: str,
+    chosen: Sequence[Candidate],
+    more: Sequence[Candidate] = (),
+    backend: str = "extractive",
+) -> Answer:
+    """An answer record from chosen sentences: sources numbered in order of first use.
+
+    Each sentence is verified against its passage; one that is not there verbatim
+    (whitespace aside) is dropped, so every ``[n]`` points at a passage that says it.
+    """
+    numbers: dict[str, int] = {}
+    passages: dict[int, Passage] = {}
+    quotes: dict[int, list[Quote]] = {}
+    sentences: list[AnswerSentence] = []
+    for c in chosen:
+        if _collapse(c.text) not in _collapse(c.passage.chunk.text):
+            continue
+        n = numbers.setdefault(c.passage.chunk.id, len(numbers) + 1)
+        passages[n] = c.passage
+        quotes.setdefault(n, []).append(Quote(c.text, c.start, c.end))
+        sentences.append(AnswerSentence(c.text, n))
+    citations = [Citation(n, passages[n], tuple(quotes[n])) for n in sorted(passages)]
+    return Answer(
+        question=question,
+        text=" ".join(f"{s.text} [{s.n}]" for s in sentences),
+        abstained=not sentences,
+        citations=citations,
+        backend=backend,
+        sentences=sentences,
+        more=[
+            {
+                "text": c.text,
+                "doc_id": c.passage.chunk.doc_id,
+                "title": c.passage.chunk.title,
+                "section": c.passage.chunk.section_label,
+                "page_label": c.passage.chunk.page_label,
+                "date": c.passage.chunk.date_label,
+                "chunk_id": c.passage.chunk.id,
+            }
+            for c in more
+        ],
+    )
+
+
+_LAW = re.compile(r"^(Act|Acts|Regulations?|Bill|Directive|Order|Code)$")
+
+
+def is_later_law(term: str) -> bool:
+    """A year or a law the library never mentions: the question is about something newer."""
+    return bool(re.fullmatch(r"(19|20)\d\d", term)) or bool(_LAW.match(term))
+
+
+def strip_terms(question: str, terms: Sequence[str]) -> str:
+    """The question with the given names taken out (for judging what it asks about)."""
+    out = question
+    for term in terms:
+        out = re.sub(rf"\b{re.escape(term)}\b", " ", out)
+    return " ".join(out.split()) or question
+
+
+def join_names(names: Sequence[str]) -> str:
+    names = list(dict.fromkeys(names))[:4]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
 
 
 def nearest_topics(passages: Sequence[Passage], k: int = 3) -> list[str]:
@@ -443,6 +512,8 @@ def nearest_topics(passages: Sequence[Passage], k: int = 3) -> list[str]:
 def format_answer(answer: Answer) -> str:
     """The answer as plain text for a terminal: text, sources, notices, cases, checklist."""
     lines = [answer.text, ""]
+    if answer.scope_note:
+        lines += [answer.scope_note, ""]
     if answer.citations:
         lines.append("Sources")
         for c in answer.citations:
@@ -454,6 +525,10 @@ def format_answer(answer: Answer) -> str:
         lines.append("")
     for notice in answer.notices:
         lines += [f"Note: {notice}", ""]
+    if answer.more:
+        lines.append("More from the library")
+        lines += [f"- {m['text']} ({m['title']}, {m['date']})" for m in answer.more]
+        lines.append("")
     if answer.case_studies:
         lines.append("Case studies")
         lines += [f"- {c['title']}: {c['reason']}" for c in answer.case_studies]

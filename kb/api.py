@@ -129,9 +129,18 @@ class KnowledgeBase:
     def answerer(self) -> Any:
         """The answer builder (kb.answer.Answerer), with its sentence-vector cache."""
         if self._answerer is None:
-            from kb.answer import Answerer
+            from kb.answer import Answerer, AnswerTools
 
-            self._answerer = Answerer(self)
+            self._answerer = Answerer(
+                self.settings,
+                AnswerTools(
+                    index=lambda: self.index,
+                    embed_query=self.embed_query,
+                    embed_texts=lambda texts: self.embedder.get_text_embedding_batch(texts),
+                    clean_query=self.clean_query,
+                    match_cases=self.match_cases,
+                ),
+            )
         return self._answerer
 
     def answer(self, question: str, history: list[Any] | None = None) -> Answer:

@@ -76,10 +76,11 @@ class CurrencyFacts:
         return [f for f in self.facts if f.mentioned_in(text)]
 
     def notices_for(self, cited: Iterable[tuple[int, str]]) -> list[str]:
-        """One notice per fact mentioned by any cited passage, naming the sources ``[n]``.
+        """One notice per fact that the given texts mention, naming the sources ``[n]``.
 
         Args:
-            cited: ``(n, passage text)`` for each citation of an answer.
+            cited: ``(n, text)`` for what an answer says: each quoted sentence with its
+                source number, and ``n = 0`` for the question itself.
         Returns:
             Notices in the order of the facts file, e.g.
             ``"Sources [1], [3] mention the Audit Commission: ..."``.
@@ -94,13 +95,18 @@ class CurrencyFacts:
             ]
             if not hits:
                 continue
-            numbers = ", ".join(f"[{n}]" for n, _ in hits)
-            label = "Source" if len(hits) == 1 else "Sources"
             term = " ".join(hits[0][1].split())
-            notices.append(
-                f"{label} {numbers} mention{'s' if len(hits) == 1 else ''} "
-                f"“{term}”. Since then: {fact.notice}"
-            )
+            sources = list(dict.fromkeys(n for n, _ in hits if n > 0))
+            if sources:
+                numbers = ", ".join(f"[{n}]" for n in sources)
+                who = (
+                    f"Source {numbers} mentions"
+                    if len(sources) == 1
+                    else f"Sources {numbers} mention"
+                )
+            else:  # n = 0: the question itself names it
+                who = "Your question mentions"
+            notices.append(f"{who} “{term}”. Since then: {fact.notice}")
         return notices
 
 

@@ -98,7 +98,7 @@ def _citation_line(c: Mapping[str, Any]) -> str:
     where = [str(c.get("title") or c.get("doc_id") or "")]
     if c.get("section"):
         where.append(str(c["section"]))
-    page = c.get("page")
+    page = c.get("page_label") or c.get("page")
     if page:  # a number, or a label such as "p. ~58"
         where.append(page if isinstance(page, str) and page.startswith("p.") else f"p. {page}")
     if c.get("date"):

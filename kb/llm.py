@@ -1,11 +1,14 @@
 """Optional answer text from an OpenAI-compatible model (Ollama, llama.cpp server, vLLM).
 
 The model sees only the retrieved passages, numbered, and must cite them as
-``[n]``. Its reply is checked like the extractive answer: a citation to a
-passage that was not given, or to one that does not support the sentence, is
-removed, and a sentence left without a citation is dropped. If the model fails,
-times out or leaves nothing supported, the extractive answer is returned with a
-notice saying so.
+``[n]`` and carry, in double quotes, an exact span of the passage it cites.
+Its reply is checked as strictly as the extractive answer: a sentence is kept
+only when every quoted span occurs verbatim in a passage it cites and the
+sentence does not negate what that passage says; a citation to a passage not
+given, or one that does not hold the quote, is removed, and a sentence left
+without a citation is dropped. If the model fails, times out or leaves nothing
+supported, the extractive answer is returned with a notice saying so. It takes
+and returns the same records as the extractive path (kb.models.Answer).
 """
 
 from __future__ import annotations
@@ -13,32 +16,33 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from kb.models import Answer, Citation, Passage
+from kb.models import Answer, AnswerSentence, Citation, Passage, Quote
+from kb.text import fold
 
 if TYPE_CHECKING:
-    from kb.answer import Answerer
     from kb.settings import Settings
 
 __all__ = ["answer_with_llm", "make_llm", "parse_cited_sentences", "supported"]
 
 SYSTEM_PROMPT = (
     "You answer questions for council officers using ONLY the numbered passages given. "
-    "Write three to six short sentences. End every sentence with the number of the passage "
-    "that supports it in square brackets, like [1] or [2][3]. Do not use outside knowledge. "
+    "Write two to four short sentences; the first must answer the question directly. Every "
+    "sentence must include, in double quotes, an exact phrase of at least five words copied "
+    "from the passage it relies on, and end with that passage's number in square brackets, "
+    "like [1] or [2][3]. Do not use outside knowledge. "
     "If the passages do not answer the question, say so in one sentence without a citation."
 )
-# A sentence is supported by a passage when at least this share of its content
-# words occur in the passage.
-SUPPORT = 0.5
+# A quoted span must be at least this many words to count as evidence.
+MIN_QUOTE_WORDS = 5
+_QUOTED = re.compile(r"[\"“]([^\"”]+)[\"”]")
+_NEGATION = re.compile(
+    r"\b(not|no|never|cannot|can't|won't|isn't|aren't|doesn't|don't|neither|nor|"
+    r"unlawful|illegal|prohibit\w*)\b",
+    re.I,
+)
 _CITES = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _TRAILING = re.compile(r"([.!?])\s*((?:\[\d+(?:\s*[,;]\s*\d+)*\]\s*)+)")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
-_TOKEN = re.compile(r"[a-z0-9£%]+")
-_STOP = frozenset(
-    "the and for that this with from have has are was were been will would could should "
-    "which their there they them these those into than then also such other more most "
-    "some many much very only about over under between within where when what while".split()
-)
 
 
 def make_llm(settings: Settings) -> Any:
@@ -67,19 +71,31 @@ def prompt_for(question: str, passages: list[Passage]) -> str:
     return f"Question: {question}\n\nPassages:\n\n" + "\n\n".join(blocks)
 
 
-def _content_words(text: str) -> set[str]:
-    return {w for w in _TOKEN.findall(text.lower()) if len(w) > 2 and w not in _STOP}
-
-
 def supported(sentence: str, passage_text: str) -> bool:
-    """Most of the sentence's content words occur in the passage (crude stems allowed)."""
-    words = _content_words(sentence)
-    if not words:
+    """The sentence quotes the passage exactly, and does not turn what it says around.
+
+    Every double-quoted span must be at least ``MIN_QUOTE_WORDS`` words and occur
+    in the passage verbatim (case, quotes and whitespace aside). Words outside the
+    quotes may not add a negation that the passage's own sentence lacks: "Section
+    101 does not allow …" is refused against a passage saying section 101 allows it.
+    """
+    quotes = [q for q in _QUOTED.findall(sentence) if len(q.split()) >= MIN_QUOTE_WORDS]
+    if not quotes:
         return False
-    have = _content_words(passage_text)
-    stems = {w[:5] for w in have}
-    hits = sum(1 for w in words if w in have or w[:5] in stems)
-    return hits / len(words) >= SUPPORT
+    passage = fold(passage_text)
+    for quote in quotes:
+        wanted = fold(quote).strip(" .,;:")
+        if wanted not in passage:
+            return False
+        outside = _QUOTED.sub(" ", sentence)
+        if _NEGATION.search(outside):
+            at = passage.find(wanted)
+            source_sentence = passage[
+                max(0, passage.rfind(".", 0, at)) : passage.find(".", at + len(wanted)) + 1 or None
+            ]
+            if not _NEGATION.search(source_sentence):
+                return False
+    return True
 
 
 def parse_cited_sentences(reply: str, passages: list[Passage]) -> list[tuple[str, list[int]]]:
@@ -109,12 +125,11 @@ def parse_cited_sentences(reply: str, passages: list[Passage]) -> list[tuple[str
 
 
 def answer_with_llm(
-    answerer: Answerer, question: str, passages: list[Passage], extractive: Answer
+    settings: Settings, question: str, passages: list[Passage], extractive: Answer
 ) -> Answer:
     """The model's answer over ``passages``, or ``extractive`` with a notice on failure."""
     from llama_index.core.llms import ChatMessage
 
-    settings = answerer.settings
     try:
         llm = make_llm(settings)
         reply = llm.chat(
@@ -143,13 +158,38 @@ def answer_with_llm(
         return extractive
     order = list(dict.fromkeys(n for _, ns in cited for n in ns))
     renumber = {old: new for new, old in enumerate(order, 1)}
+    sentences = [AnswerSentence(s, renumber[ns[0]]) for s, ns in cited]
     text = " ".join(f"{s} " + "".join(f"[{renumber[n]}]" for n in ns) for s, ns in cited)
+    citations = []
+    for n in order:
+        passage = passages[n - 1]
+        spans = []
+        for s, ns in cited:
+            if n in ns:
+                for q in _QUOTED.findall(s):
+                    at = _find(passage.chunk.text, q)
+                    if at is not None:
+                        spans.append(Quote(q, at[0], at[1]))
+        citations.append(Citation(renumber[n], passage, tuple(spans)))
     return Answer(
         question=question,
         text=text,
         abstained=False,
-        citations=[Citation(renumber[n], passages[n - 1]) for n in order],
+        citations=citations,
         backend="llm",
         score=extractive.score,
+        sentences=sentences,
+        more=extractive.more,
+        scope_note=extractive.scope_note,
         notices=["Written by a language model from the numbered sources; check them."],
     )
+
+
+def _find(text: str, quote: str) -> tuple[int, int] | None:
+    """The span of ``quote`` in ``text``, whitespace and case aside."""
+    words = quote.strip(" .,;:").split()
+    if not words:
+        return None
+    pattern = r"\s+".join(re.escape(w) for w in words)
+    m = re.search(pattern, text, flags=re.IGNORECASE)
+    return (m.start(), m.end()) if m else None

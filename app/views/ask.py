@@ -27,24 +27,47 @@ store = chat_store()
 
 
 def render_answer(answer: dict[str, Any], key: str) -> None:
+    """One answer, rendered from its record (kb.models.Answer.to_dict), never re-parsed."""
     if answer.get("abstained"):
         st.info("Not covered: the guidance in the library does not answer this question.")
-    st.markdown(md_escape(answer.get("text", "")))
-    for notice in answer.get("notices") or []:
-        st.warning(md_escape(notice), icon=":material/history:")
+    st.markdown(md_escape(answer.get("text") or answer.get("answer") or ""))
+    if answer.get("scope_note"):
+        st.caption(md_escape(answer["scope_note"]))
+    notices = answer.get("notices") or []
+    if notices:
+        label = (
+            "Since this was written: 1 change"
+            if len(notices) == 1
+            else (f"Since this was written: {len(notices)} changes")
+        )
+        with st.expander(label, icon=":material/history:"):
+            for notice in notices:
+                st.markdown(md_escape(notice))
     citations = answer.get("citations") or []
     if citations:
         st.markdown("**Sources**")
     for c in citations:
-        where = ", ".join(str(x) for x in (c["section"], c.get("page"), c["date"]) if x)
+        page = c.get("page_label") or c.get("page")
+        where = ", ".join(str(x) for x in (c["section"], page, c["date"]) if x)
+        quotes = c.get("quotes") or []
+        spans = [(q["start"], q["end"]) for q in quotes if isinstance(q, dict)]
+        texts = [q for q in quotes if isinstance(q, str)]  # conversations saved before spans
         with st.expander(md_escape(f"[{c['n']}] {c['title']} — {where}")):
-            st.markdown(highlighted(c["text"], c.get("quotes") or []))
+            st.markdown(highlighted(c["text"], texts, spans))
             st.page_link(
                 PAGES["library"],
                 label="Open in the Library",
                 icon=":material/menu_book:",
                 query_params={"doc": c["doc_id"], "start": c["start"], "end": c["end"]},
             )
+    more = answer.get("more") or []
+    if more:
+        with st.expander("More from the library"):
+            for m in more:
+                where = ", ".join(
+                    str(x) for x in (m.get("title"), m.get("section"), m.get("date")) if x
+                )
+                st.markdown(f"- {md_escape(str(m.get('text')))}  \n  _{md_escape(where)}_")
     cases = answer.get("case_studies") or []
     if cases:
         st.markdown("**Case studies that match**")

@@ -4,76 +4,95 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from eval.gold import EVAL_DIR, load_jsonl, load_questions
-from kb.answer import citation_problems, is_follow_up, retrieval_query, split_sentences
+from eval.gold import EVAL_DIR, QUESTIONS, load_jsonl, load_questions
+from kb.answer import assemble, citation_problems, is_follow_up, retrieval_query, split_sentences
 from kb.api import KnowledgeBase, QueryError
-from kb.models import Answer, Citation, Passage
+from kb.compose import Candidate
+from kb.models import Answer, AnswerSentence, Citation, Passage
 from kb.settings import REPO_ROOT
 
-SCHEMA_KEYS = {"id", "question", "answer", "abstained", "citations", "case_studies", "notices"}
-CITATION_KEYS = {"n", "text", "doc_id", "title", "section", "page", "date"}
+SCHEMA_KEYS = {
+    "id", "question", "answer", "abstained", "sentences", "citations", "case_studies",
+    "notices", "scope_note", "more", "checklist", "topics", "backend", "score",
+}  # fmt: skip
+CITATION_KEYS = {
+    "n", "text", "chunk_id", "doc_id", "title", "section", "page", "page_label",
+    "page_exact", "date", "kind", "start", "end", "quotes",
+}  # fmt: skip
 
 
 def test_citations_verified_on_many_questions(kb: KnowledgeBase) -> None:
-    questions = load_questions()[::7]  # 40 questions across kinds and styles
-    answered = full = 0
+    questions = load_questions(QUESTIONS)[::7]  # 40 questions across kinds and styles
+    answered = 0
     for q in questions:
         answer = kb.answer(q.question)
         assert citation_problems(answer) == [], (q.id, answer.text)
         if answer.abstained:
             continue
         answered += 1
-        markers = re.findall(r"\[(\d+)\]", answer.text)
-        assert 1 <= len(markers) <= 6, (q.id, answer.text)
-        full += len(markers) >= 3
-        assert {int(n) for n in markers} == {c.n for c in answer.citations}
+        assert 1 <= len(answer.sentences) <= 6, (q.id, answer.text)
+        assert not answer.sentences[0].text.endswith("?"), "a question never answers one"
+        longest = max(len(s.text.split()) for s in answer.sentences)
+        words = sum(len(s.text.split()) for s in answer.sentences)
+        assert words <= kb.settings.answer_words + 2 * longest, (q.id, words)
+        assert {s.n for s in answer.sentences} == {c.n for c in answer.citations}
         for c in answer.citations:
             assert c.passage.chunk.date_label, "every citation shows its source's date"
             assert c.to_dict()["date"] == c.passage.chunk.date_label
+            for quote in c.quotes:  # every quote is a span of its passage
+                span = c.passage.chunk.text[quote.start : quote.end]
+                assert " ".join(span.split()) == quote.text
     assert answered >= 0.9 * len(questions)
-    assert full >= 0.9 * answered, "three to six sentences, unless the passages have fewer"
 
 
 def test_forged_citation_is_caught(kb: KnowledgeBase) -> None:
     answer = kb.answer("What are the legal powers that allow councils to share services?")
     assert not answer.abstained and citation_problems(answer) == []
     first = answer.citations[0]
+    invented = AnswerSentence("Councils must share everything.", 1)
     forged = Answer(
         answer.question,
         answer.text + " Councils must share everything. [1]",
         False,
         answer.citations,
+        sentences=[*answer.sentences, invented],
     )
     assert any("does not contain" in p for p in citation_problems(forged))
     dangling = Answer(
         answer.question,
-        answer.text + " " + answer.text.split(" [")[0] + " [9]",
+        answer.text + f" {answer.sentences[0].text} [9]",
         False,
         answer.citations,
+        sentences=[*answer.sentences, AnswerSentence(answer.sentences[0].text, 9)],
     )
     assert any("[9] points at no listed source" in p for p in citation_problems(dangling))
     assert isinstance(first, Citation) and isinstance(first.passage, Passage)
 
 
-def test_verify_drops_sentences_their_source_does_not_contain(kb: KnowledgeBase) -> None:
+def test_assemble_drops_sentences_their_source_does_not_contain(kb: KnowledgeBase) -> None:
     passages = kb.search("Is sharing legal?", k=2)
-    real = split_sentences(passages[0].chunk.text)[0].text
-    answer = kb.answerer.assemble(
-        "q",
-        [(real, 1), ("An invented sentence about unicorns.", 1), (real, 2), (real, 7)],
-        {1: passages[0], 2: passages[1]},
-        0.5,
-    )
-    assert answer.text.startswith(f"{real} [1]")
-    assert "unicorns" not in answer.text and "[7]" not in answer.text
+    real = split_sentences(passages[0].chunk.text)[0]
+    chosen = [
+        Candidate(passages[0], real.text, real.start, real.end, 0),
+        Candidate(passages[0], "An invented sentence about unicorns.", 0, 10, 1),
+    ]
+    answer = assemble("q", chosen)
+    assert answer.text == f"{real.text} [1]"
+    assert [q.text for q in answer.citations[0].quotes] == [real.text]
     assert citation_problems(answer) == []
+
+
+def test_an_answer_round_trips_through_its_dict(kb: KnowledgeBase) -> None:
+    answer = kb.answer("How did Huntingdonshire set up a shared call centre?")
+    again = Answer.from_dict(json.loads(json.dumps(answer.to_dict())))
+    assert again.to_dict() == answer.to_dict()
+    assert citation_problems(again) == []
 
 
 @pytest.mark.parametrize(
@@ -86,18 +105,18 @@ def test_out_of_scope_questions_abstain(kb: KnowledgeBase, qid: str) -> None:
     assert answer.abstained, answer.text
     assert answer.citations == [] and "[" not in answer.text.split("cover are:")[0]
     assert "do not cover" in answer.text
-    assert answer.topics and all(t in answer.text for t in answer.topics)
+    assert answer.topics and not any(t in answer.text for t in answer.topics)  # listed once
     assert citation_problems(answer) == []
 
 
 def test_out_of_scope_share_meets_target(kb: KnowledgeBase) -> None:
-    rows = load_jsonl(EVAL_DIR / "out_of_scope.jsonl")
+    rows = [r for r in load_jsonl(EVAL_DIR / "out_of_scope.jsonl") if r["split"] == "tune"]
     abstained = sum(kb.answer(r["question"]).abstained for r in rows)
     assert abstained / len(rows) >= 0.9
 
 
 def test_in_scope_sample_does_not_abstain(kb: KnowledgeBase) -> None:
-    questions = load_questions()[3::11]
+    questions = load_questions(QUESTIONS)[3::11]
     abstained = [q.id for q in questions if kb.answer(q.question).abstained]
     assert len(abstained) <= 1, abstained
 
@@ -187,10 +206,9 @@ def test_split_sentences_keeps_whole_quotable_sentences() -> None:
         "has enough words to quote\n\nA sentence cut off at the end of the chu"
     )
     got = [s.text for s in split_sentences(text)]
-    assert got == [
+    assert got == [  # no heading, no lower-case list fragment, nothing cut off
         "Councils have shared services for many years now.",
         "They save money and build resilience across the county.",
-        "a longer bullet item that has enough words to quote",
     ]
     assert all(text[s.start :].startswith(s.text.split()[0]) for s in split_sentences(text))
 
@@ -221,3 +239,46 @@ def test_cli_ask_batch_json(built_settings, tmp_path: Path) -> None:  # type: ig
     assert all(set(r) == SCHEMA_KEYS for r in rows)
     assert rows[0]["abstained"] is False and rows[0]["citations"]
     assert rows[1]["abstained"] is True and rows[1]["citations"] == []
+
+
+@pytest.mark.parametrize(
+    ("named", "plain"),
+    [
+        (
+            "Can Cornwall Council share its revenues and benefits service with a neighbour?",
+            "Can a council share its revenues and benefits service with a neighbour?",
+        ),
+        (
+            "We use Oracle for payroll. Can we share our payroll service with another council?",
+            "Can we share our payroll service with another council?",
+        ),
+    ],
+)
+def test_naming_your_own_council_or_system_is_not_refused(
+    kb: KnowledgeBase, named: str, plain: str
+) -> None:
+    answer, general = kb.answer(named), kb.answer(plain)
+    assert not general.abstained
+    assert not answer.abstained, answer.text
+    name = "Cornwall" if "Cornwall" in named else "Oracle"
+    assert name in answer.scope_note and "does not mention" in answer.scope_note
+    assert citation_problems(answer) == []
+
+
+def test_a_question_is_never_answered_with_headings(kb: KnowledgeBase) -> None:
+    answer = kb.answer("What are the main benefits of sharing services?")
+    assert not answer.abstained
+    assert all(not s.text.rstrip().endswith("?") for s in answer.sentences)
+
+
+def test_notices_are_only_about_what_the_answer_says(kb: KnowledgeBase) -> None:
+    for question in (
+        "Can two councils share a chief executive?",
+        "How do councils measure whether a shared service has succeeded?",
+        "What are the Audit Commission value for money profiles?",
+    ):
+        answer = kb.answer(question)
+        said = " ".join([s.text for s in answer.sentences] + [question]).lower()
+        for notice in answer.notices:
+            term = notice.split("“")[1].split("”")[0].lower()
+            assert term in said, (question, notice)

@@ -207,3 +207,36 @@ def test_parse_keeps_valid_supported_numbers_only(kb: KnowledgeBase) -> None:
     parsed = parse_cited_sentences(f"{first} [1, 2, 5] Made-up claim about rockets. [2]", passages)
     assert parsed and parsed[0][0].startswith(first[:20]) and 5 not in parsed[0][1]
     assert all("rockets" not in s for s, _ in parsed)
+
+
+PASSAGE_101 = (
+    "Section 101 of the Local Government Act 1972 allows local authorities to delegate "
+    "functions to other local authorities (subject to provisions contained in other legislation)."
+)
+
+
+def test_a_sentence_must_carry_an_exact_quote_of_its_source() -> None:
+    quoted = 'Councils may "delegate functions to other local authorities" under section 101.'
+    assert supported(quoted, PASSAGE_101)
+    # Half its words in the passage is no longer enough: no quoted span, no support.
+    assert not supported("Section 101 lets councils delegate functions to others.", PASSAGE_101)
+    # A quote that is not in the passage word for word.
+    assert not supported('Councils may "hand functions to other local authorities".', PASSAGE_101)
+    # Too short a quote to count as evidence.
+    assert not supported('Councils may "delegate functions".', PASSAGE_101)
+
+
+def test_a_negated_or_contradicting_sentence_is_refused() -> None:
+    negated = (
+        'Section 101 does not allow councils to "delegate functions to other local authorities".'
+    )
+    assert not supported(negated, PASSAGE_101)
+    contradicting = (
+        'It is unlawful for councils to "delegate functions to other local authorities".'
+    )
+    assert not supported(contradicting, PASSAGE_101)
+    # A negation the passage itself makes is fine.
+    passage = "Councils cannot share a monitoring officer without an agreement between them."
+    assert supported(
+        'Councils "cannot share a monitoring officer without an agreement" [1].', passage
+    )
