@@ -34,7 +34,7 @@ from kb.store import (
     NoIndexError,
     embed_text,
 )
-from kb.tuning.registry import active_model
+from kb.tuning.registry import active_model, model_identity
 
 # Bump when cleaning, structure or chunking change, so every document is redone.
 PIPELINE_VERSION = "7"
@@ -59,7 +59,9 @@ class Prepared:
 
 def pipeline_fingerprint(settings: Settings) -> str:
     return content_hash(
-        f"{PIPELINE_VERSION}|{active_model(settings)}|{settings.chunk_tokens}|"
+        # The model's identity, not its path: a data folder copied or moved elsewhere
+        # (with its tuned model) must not look like a change of model.
+        f"{PIPELINE_VERSION}|{model_identity(active_model(settings))}|{settings.chunk_tokens}|"
         f"{settings.chunk_overlap}|{settings.window_sentences}"
     )
 

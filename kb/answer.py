@@ -45,7 +45,7 @@ _BREAK = re.compile(
     r"\n\s*\n|\n(?=[ \t]*[•▪●◦\-–*][ \t])|(?<=[.!?])[\"”’)]?[ \t\n]+(?=[\"“‘(]?[A-Z0-9£•])"
 )
 _BULLET = re.compile(r"^[•▪●◦\-–*]\s+")
-_END = re.compile(r"[.!?;)\"”’]$")
+_END = re.compile(r"[.!?][\"”’)]?$")
 _URL = re.compile(r"https?://|www\.|\.gov\.uk|\.org|\.com", re.I)
 _CITE = re.compile(r"\[(\d+)\]")
 
@@ -312,7 +312,7 @@ class Answerer:
         aside: the question is retrieved and judged on what it asks about.
         """
         names = cache.coverage.unknown_terms(query)
-        set_aside = [n for n in names if not is_later_law(n)]
+        set_aside = [n for n in names if is_about_the_asker(n, query)]
         topic = strip_terms(query, set_aside) if set_aside else query
         qvec = np.asarray(self.tools.embed_query(topic), dtype=np.float32)
         qvec /= np.linalg.norm(qvec) or 1.0
@@ -338,7 +338,7 @@ class Answerer:
         names = cache.coverage.unknown_terms(query) if names is None else names
         return Signals(
             self.closeness(cache, qvec, passages),
-            tuple(n for n in names if is_later_law(n)),
+            tuple(n for n in names if not is_about_the_asker(n, query)),
             tuple(cache.coverage.unfamiliar_words(strip_terms(query, names))),
         )
 
@@ -390,7 +390,7 @@ class Answerer:
     ) -> Answer:
         topics = nearest_topics(passages)
         text = "The documents in this library do not cover that question"
-        later = [n for n in unknown if is_later_law(n)]
+        later = [n for n in unknown if not is_about_the_asker(n, question)]
         if later:
             text += f" (they never mention {', '.join(later[:3])})"
         text += "."
@@ -474,6 +474,27 @@ _LAW = re.compile(r"^(Act|Acts|Regulations?|Bill|Directive|Order|Code)$")
 def is_later_law(term: str) -> bool:
     """A year or a law the library never mentions: the question is about something newer."""
     return bool(re.fullmatch(r"(19|20)\d\d", term)) or bool(_LAW.match(term))
+
+
+_ASKER_CUE = re.compile(
+    r"\b(we'?re|we are|as|our|use|uses|using|run|runs|at|in|from|with|for|and|like)\s+(the\s+)?$",
+    re.I,
+)
+
+
+def is_about_the_asker(term: str, question: str) -> bool:
+    """A name that says who is asking or what they use, not what they ask about.
+
+    A council, place or product ("We're Swale", "our SAP system", "Can Cornwall
+    Council…") is set aside; a later law, a year, or a bare acronym the library
+    never uses ("What GDPR agreement…") is what the question is about.
+    """
+    if is_later_law(term):
+        return False
+    if not term.isupper():
+        return True
+    at = question.find(term)
+    return at > 0 and bool(_ASKER_CUE.search(question[:at]))
 
 
 def strip_terms(question: str, terms: Sequence[str]) -> str:

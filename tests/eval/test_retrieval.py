@@ -19,7 +19,9 @@ SMOKE_QUESTIONS = 60
 # dense 0.733 / 0.587). Raise them when retrieval improves; never lower one to let a
 # change pass without saying why in the change.
 FLOORS = {
-    "hybrid": {"hit@5": 0.715, "mrr@10": 0.62, "hit@10": 0.88},
+    # Measured with the adapted model (the default): hit@10 0.85 where the stock
+    # model had 0.88 on this development subset, while test-split Hit@5 rose.
+    "hybrid": {"hit@5": 0.715, "mrr@10": 0.62, "hit@10": 0.83},
     "bm25": {"hit@5": 0.665, "mrr@10": 0.54},
     "dense": {"hit@5": 0.70, "mrr@10": 0.55},
 }
@@ -122,7 +124,7 @@ def test_report_is_written_stamped_and_readable(kb, smoke, tmp_path: Path):
     data = json.loads(paths[0].read_text())
     s = data["stamp"]
     assert s["commit"] and s["model"] and len(s["corpus_hash"]) == 16
-    assert s["gold_version"] == "1" and s["chunks"] == len(kb.index.chunks)
+    assert s["gold_version"] == "2" and s["chunks"] == len(kb.index.chunks)
     assert set(data["configs"]) == set(smoke)
     md = paths[1].read_text()
     assert "| hybrid |" in md and "Hit@5" in md and s["corpus_hash"] in md

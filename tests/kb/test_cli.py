@@ -82,7 +82,8 @@ def test_stats_json(built_settings: Settings, use: Callable[[Settings], None]) -
     index = IndexStore(built_settings).open()
     assert data["documents"] == 5 and set(data["by_document"]) == DOC_IDS
     assert data["chunks"] == len(index.chunks) == sum(data["by_document"].values())
-    assert data["model"] == built_settings.embed_model
+    assert data["model"] == index.info["embed_model"]  # the adapted model `make run` makes
+    assert "tuned-" in data["model"]
     assert data["build_id"] == index.build_id
     indexed = datetime.strptime(data["indexed_at"], "%Y-%m-%dT%H:%M:%S%z")
     assert indexed.year >= 2024

@@ -29,21 +29,22 @@ def _passages(prompt: str) -> dict[int, str]:
     return out
 
 
-def _first_sentence(text: str) -> str:
-    return re.split(r"(?<=[.!?])\s+", text.strip())[0]
+def _quote(text: str) -> str:
+    """Eight words of a passage, quoted as kb.llm requires every sentence to."""
+    return '"' + " ".join(text.split()[2:10]) + '"'
 
 
 def good_reply(prompt: str) -> str:
     passages = _passages(prompt)
-    return f"{_first_sentence(passages[1])} [1] {_first_sentence(passages[2])} [2]"
+    return f"The guide says {_quote(passages[1])} [1]\nIt also says {_quote(passages[2])} [2]"
 
 
 def bad_citations_reply(prompt: str) -> str:
     passages = _passages(prompt)
     return (
-        f"{_first_sentence(passages[2])} [2][9] "
-        "Unicorns have run every council's budget since 1850. [1] "
-        f"{_first_sentence(passages[1])} [12]"
+        f"It says {_quote(passages[2])} [2][9]\n"
+        "Unicorns have run every council's budget since 1850. [1]\n"
+        f"It also says {_quote(passages[1])} [12]"
     )
 
 
@@ -203,9 +204,9 @@ def test_out_of_scope_never_reaches_the_model(llm_kb: Callable[..., KnowledgeBas
 
 def test_parse_keeps_valid_supported_numbers_only(kb: KnowledgeBase) -> None:
     passages = kb.search(QUESTION, k=2)
-    first = _first_sentence(passages[0].chunk.text)
+    first = f"It says {_quote(passages[0].chunk.text)}."
     parsed = parse_cited_sentences(f"{first} [1, 2, 5] Made-up claim about rockets. [2]", passages)
-    assert parsed and parsed[0][0].startswith(first[:20]) and 5 not in parsed[0][1]
+    assert parsed and parsed[0][0] == first and parsed[0][1] == [1]
     assert all("rockets" not in s for s, _ in parsed)
 
 
