@@ -18,8 +18,9 @@ import numpy as np
 
 from ingest.cases import build_cases_artifact
 from ingest.chunk import chunk_document, make_splitter
-from ingest.clean import Cleaned, clean_pdf, clean_pdf_document, clean_plain_text, clean_web
+from ingest.clean import clean_pdf_pages, clean_pdf_text, clean_plain_text, clean_web_text
 from ingest.errors import IngestError
+from ingest.garbled import garbled_spans
 from ingest.loaders import SUPPORTED, load_file
 from ingest.manifest import read_manifest, slugify
 from ingest.structure import load_profile, split_sections
@@ -36,7 +37,7 @@ from kb.store import (
 from kb.tuning.registry import active_model, model_identity
 
 # Bump when cleaning, structure or chunking change, so every document is redone.
-PIPELINE_VERSION = "8"
+PIPELINE_VERSION = "7"
 
 
 # Stages that derive build-wide records (e.g. case studies) from the prepared
@@ -88,21 +89,19 @@ def prepare_document(meta: DocumentMeta, settings: Settings, structure_dir: Path
     """Load and clean one document (the text the library shows)."""
     loaded = load_file(Path(meta.file), meta.format, settings.max_file_mb)
     profile = load_profile(structure_dir, meta.id)
-    # Corpus-specific rules run only where a known document's profile names them.
+    garbled: list[tuple[int, int]] = []
     if loaded.pages:
-        cleaned = clean_pdf_document(loaded.pages, "drop-digit-lines" in profile.rules)
+        text, pages = clean_pdf_pages(loaded.pages)
     elif loaded.format == "pdf-text":
-        outline = tuple(h.title for h in profile.headings)
-        cleaned = clean_pdf(loaded.text, profile.furniture, outline)
+        text, pages = clean_pdf_text(loaded.text, profile.furniture)
+        garbled = garbled_spans(loaded.text, text)
     elif loaded.format in ("web-text", "html"):
-        cleaned = clean_web(loaded.text, "web-page-end" in profile.rules)
+        text, pages = clean_web_text(loaded.text), []
     else:
-        cleaned = Cleaned(clean_plain_text(loaded.text))
-    if not cleaned.text.strip():
+        text, pages = clean_plain_text(loaded.text), []
+    if not text.strip():
         raise IngestError(f"{Path(meta.file).name}: no text is left after cleaning.")
-    return CleanDocument(
-        meta, cleaned.text, cleaned.pages, garbled=cleaned.garbled, dropped=cleaned.dropped
-    )
+    return CleanDocument(meta, text, pages, garbled=garbled)
 
 
 def extra_documents(paths: list[Path]) -> tuple[list[DocumentMeta], dict[str, str]]:
@@ -282,8 +281,6 @@ def _prepare(
     if not chunks:
         raise IngestError(f"{Path(meta.file).name}: no passages could be made from the text.")
     (report.replaced if old is not None else report.added).append(meta.id)
-    if doc.dropped:
-        report.dropped[meta.id] = dict(doc.dropped)
     windows = [w for c in chunks for w in sentence_windows(c, settings.window_sentences)]
     record = DocumentRecord(
         meta=meta,
