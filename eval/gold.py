@@ -205,3 +205,23 @@ def file_hash(*paths: Path) -> str:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+# Words too common to make two questions alike.
+_COMMON = frozenset(
+    "a an and are be can do for how in is it of on our the to we what with".split()
+)
+# Above this content-word overlap a tune question too nearly repeats a test question.
+NEAR_DUPLICATE = 0.4
+
+
+def word_overlap(a: str, b: str) -> float:
+    """Jaccard overlap of two questions' content words (after :func:`normalise`)."""
+    wa = set(re.findall(r"[a-z]+", normalise(a))) - _COMMON
+    wb = set(re.findall(r"[a-z]+", normalise(b))) - _COMMON
+    return len(wa & wb) / len(wa | wb) if wa | wb else 0.0
+
+
+def nearest_test_question(question: str, test: list[GoldQuestion]) -> tuple[float, str]:
+    """The test question ``question`` most nearly repeats, and how nearly."""
+    return max(((word_overlap(question, t.question), t.id) for t in test), default=(0.0, ""))

@@ -8,6 +8,7 @@ from collections import Counter
 from eval.gold import (
     BLIND_OUT_OF_SCOPE,
     BLIND_QUESTIONS,
+    NEAR_DUPLICATE,
     QUESTIONS,
     SPLITS,
     TUNE_OFFICER_QUESTIONS,
@@ -15,6 +16,8 @@ from eval.gold import (
     load_jsonl,
     load_out_of_scope,
     load_questions,
+    nearest_test_question,
+    word_overlap,
 )
 
 
@@ -62,6 +65,25 @@ def test_officer_tuning_questions_are_never_test() -> None:
     if TUNE_OFFICER_QUESTIONS.exists():
         rows = load_jsonl(TUNE_OFFICER_QUESTIONS)
         assert rows and all(r["split"] == "tune" for r in rows)
+
+
+def test_no_officer_tuning_question_repeats_a_test_question() -> None:
+    """Training on a near-copy of a test question would report memory, not retrieval."""
+    test = load_questions(split="test")
+    officer = [q for q in load_questions() if q.source == "officer"]
+    repeats = {
+        q.id: nearest_test_question(q.question, test)
+        for q in officer
+        if nearest_test_question(q.question, test)[0] >= NEAR_DUPLICATE
+    }
+    assert not repeats
+
+
+def test_word_overlap_sees_a_reworded_repeat() -> None:
+    a = "Why did Weymouth and West Dorset decide to share revenues and benefits instead of outsourcing it?"
+    b = "Why did Weymouth and Portland and West Dorset choose to share revenues and benefits instead of outsourcing?"
+    assert word_overlap(a, b) >= NEAR_DUPLICATE
+    assert word_overlap(a, "Who audits a joint committee's accounts?") < NEAR_DUPLICATE
 
 
 def test_ids_are_unique_across_every_set() -> None:
