@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.common import PAGES, require_user
+from app.common import PAGES, page_style, require_user
 
 st.set_page_config(page_title="Shared services guidance", page_icon="📚", layout="wide")
+page_style()
 require_user()
 page = st.navigation(
     [
@@ -19,6 +20,7 @@ page = st.navigation(
             PAGES["checklist"], title="Checklist", icon=":material/checklist:", url_path="checklist"
         ),
         st.Page(PAGES["library"], title="Library", icon=":material/menu_book:", url_path="library"),
+        st.Page(PAGES["accounts"], title="Accounts", icon=":material/group:", url_path="accounts"),
     ]
 )
 page.run()

@@ -52,22 +52,60 @@ def filtered(cases: list[dict[str, Any]], chosen: dict[str, list[str]], kind: st
     return out
 
 
+PERIODS = {"per year": "A year", "cumulative": "In all (over several years)", "one-off": "Once"}
+
+
 def savings_rows(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One row per stated saving: the figure as the case study states it."""
+    """One row per stated saving, with plain column names; each row is its own bar.
+
+    A case study's total and a component of it (South Oxfordshire and Vale's
+    £3.5 million for all services, and £1.37 million of it from waste) are
+    different scopes, so they are never added together.
+    """
     rows = []
     for c in cases:
-        for s in c.get("savings") or []:
+        for n, s in enumerate(c.get("savings") or []):
             s = as_dict(s)
             if s.get("amount_gbp") is None:
                 continue
+            period = str(s.get("period") or "as stated")
             rows.append(
                 {
-                    "case": c.get("title", c.get("id")),
-                    "amount_gbp": float(s["amount_gbp"]),
-                    "period": str(s.get("period") or "as stated")
-                    + (" (projected)" if s.get("projected") else ""),
-                    "refers_to": str(s.get("refers_to") or ""),
-                    "sentence": str(s.get("sentence") or ""),
+                    "Case study": str(c.get("title", c.get("id"))),
+                    "Saving (£)": float(s["amount_gbp"]),
+                    "Over": PERIODS.get(period, period),
+                    "Achieved or expected": "Expected" if s.get("projected") else "Achieved",
+                    "What it covers": str(s.get("refers_to") or ""),
+                    "In the source's words": str(s.get("sentence") or ""),
+                    "Bar": f"{c.get('id')}#{n}",
                 }
             )
     return rows
+
+
+def savings_chart(rows: list[dict[str, Any]]) -> Any:
+    """Bars side by side, one per stated saving: never stacked, labels never cut."""
+    import altair as alt
+    import pandas as pd
+
+    return (
+        alt.Chart(pd.DataFrame(rows))
+        .mark_bar()
+        .encode(
+            x=alt.X("Saving (£):Q", title="Saving stated (£)", stack=None),
+            y=alt.Y(
+                "Case study:N",
+                title=None,
+                sort="-x",
+                axis=alt.Axis(labelLimit=0, labelExpr="split(datum.label, ' and ')"),
+            ),
+            yOffset=alt.YOffset("Bar:N"),
+            color=alt.Color("Over:N", title="Over", legend=alt.Legend(orient="bottom")),
+            opacity=alt.Opacity(
+                "Achieved or expected:N",
+                scale=alt.Scale(domain=["Achieved", "Expected"], range=[1.0, 0.45]),
+                legend=alt.Legend(orient="bottom"),
+            ),
+            tooltip=["Case study", "Saving (£)", "Over", "Achieved or expected", "What it covers"],
+        )
+    )

@@ -6,10 +6,12 @@ import hmac
 import logging
 import re
 import threading
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 
 import streamlit as st
 
+from kb.accounts import ADMIN, Account, AccountError, AccountStore
 from kb.api import KnowledgeBase
 from kb.assessments import AssessmentStore
 from kb.settings import Settings, get_settings
@@ -24,6 +26,7 @@ PAGES = {
     "cases": "views/cases.py",
     "checklist": "views/checklist.py",
     "library": "views/library.py",
+    "accounts": "views/accounts.py",
 }
 
 
@@ -91,6 +94,10 @@ def assessment_store() -> AssessmentStore:
     return AssessmentStore(settings().state_db)
 
 
+def account_store() -> AccountStore:
+    return AccountStore(settings().state_db)
+
+
 def _matches(given: str, secret: object) -> bool:
     value = secret.get_secret_value() if secret is not None else ""  # type: ignore[attr-defined]
     return bool(value) and hmac.compare_digest(given.encode("utf-8"), value.encode("utf-8"))
@@ -101,48 +108,180 @@ def gate_configured() -> bool:
     return bool(s.app_password or s.admin_password)
 
 
+def sign_in_required(accounts: int) -> bool:
+    """Sign-in is needed once two people have accounts, or when a password setting asks."""
+    return accounts >= 2 or gate_configured()
+
+
 def current_user() -> str:
     """The user who owns this session's chats and assessments (the router has signed them in)."""
     return str(st.session_state.get("user") or DEFAULT_USER)
 
 
+def _sign_in_as(account: Account) -> None:
+    st.session_state["user"] = account.name
+    st.session_state["admin"] = account.is_admin
+    st.rerun()
+
+
 def require_user() -> str:
-    """When a password is configured, stop until the user signs in; return the user name."""
-    if not gate_configured():
-        st.session_state.setdefault("user", DEFAULT_USER)
-        st.session_state.setdefault("admin", True)
-        return str(st.session_state["user"])
+    """Stop until the user has signed in (when sign-in is needed); return the user name.
+
+    No accounts: the one person using the app is ``officer``, an admin. One account
+    and no password setting: its holder, without a password. Otherwise a name and
+    password; while no account exists, ``KB_ADMIN_PASSWORD`` creates the first
+    (admin) account, and ``KB_APP_PASSWORD`` lets people create their own.
+    """
+    store = account_store()
+    accounts = store.list()
     if st.session_state.get("user"):
-        with st.sidebar:
-            role = "admin" if st.session_state.get("admin") else "user"
-            st.caption(f"Signed in as {md_escape(st.session_state['user'])} ({role})")
-            if st.button("Sign out"):
-                st.session_state.clear()
-                st.rerun()
+        signed = store.get(str(st.session_state["user"])) if accounts else None
+        if not accounts or signed is not None:
+            if signed is not None:  # a role changed by an admin takes effect at once
+                st.session_state["admin"] = signed.is_admin
+            _user_box(sign_out=sign_in_required(len(accounts)))
+            return str(st.session_state["user"])
+        st.session_state.clear()  # the account was removed
+    if not sign_in_required(len(accounts)):
+        one = accounts[0] if accounts else None
+        st.session_state["user"] = one.name if one else DEFAULT_USER
+        st.session_state["admin"] = True
+        _user_box(sign_out=False)
         return str(st.session_state["user"])
+    _sign_in_page(store, first=not accounts)
+    st.stop()
+    raise AssertionError("unreachable")  # st.stop raises
+
+
+def _user_box(sign_out: bool) -> None:
+    with st.sidebar:
+        role = "admin" if st.session_state.get("admin") else "officer"
+        st.caption(f"Signed in as {md_escape(str(st.session_state['user']))} ({role})")
+        if sign_out and st.button("Sign out", key="sign-out"):
+            st.session_state.clear()
+            st.rerun()
+
+
+def _sign_in_page(store: AccountStore, first: bool) -> None:
+    s = settings()
     st.title("Sign in")
+    if first and s.admin_password:
+        st.caption(
+            "No accounts yet: sign in with your name and the admin password to create the "
+            "first (admin) account."
+        )
     with st.form("login"):
         name = st.text_input("Your name")
         password = st.text_input("Password", type="password")
         submitted = st.form_submit_button("Sign in")
     if submitted:
-        name = " ".join(name.split())[:60]
-        s = settings()
-        admin = _matches(password, s.admin_password)
-        if not name:
-            st.error("Please give your name.")
-        elif admin or _matches(password, s.app_password):
-            st.session_state["user"] = name
-            st.session_state["admin"] = admin
-            st.rerun()
-        else:
-            st.error("That password is not right.")
-    st.stop()
-    raise AssertionError("unreachable")  # st.stop raises
+        account = store.verify(name, password)
+        if account is None and first and _matches(password, s.admin_password):
+            try:
+                account = store.create(name, password, role=ADMIN)
+            except AccountError as exc:
+                st.error(md_escape(str(exc)))
+                return
+        if account is not None:
+            _sign_in_as(account)
+        st.error("That name and password do not match an account.")
+    if s.app_password:
+        with st.expander("New here? Create your account"), st.form("sign-up"):
+            name = st.text_input("Your name", key="signup-name")
+            password = st.text_input("Choose a password", type="password", key="signup-pw")
+            code = st.text_input("Sign-up code (from your administrator)", type="password")
+            if st.form_submit_button("Create my account"):
+                if not _matches(code, s.app_password):
+                    st.error("That sign-up code is not right.")
+                    return
+                try:
+                    _sign_in_as(store.create(name, password))
+                except AccountError as exc:
+                    st.error(md_escape(str(exc)))
 
 
 def is_admin() -> bool:
     return bool(st.session_state.get("admin"))
+
+
+EXPORT_FORMATS = {
+    "Markdown": ("md", "text/markdown"),
+    "Word": ("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+    "PDF": ("pdf", "application/pdf"),
+}
+
+
+def _wait_for_saves(session_id: str | None, limit_s: float = 20.0) -> None:
+    """Wait until the session's pending script run (and the saves it makes) has finished.
+
+    Pressing an export button straight after typing a note commits the note (the
+    text area loses focus, which reruns the page and saves it) and asks for the
+    file in the same moment. Streamlit builds a deferred file on its own thread,
+    so without this wait the file could be built before the note is saved.
+    Streamlit has no public "session idle" call; this reads the session's
+    script runner and, if that ever changes, simply does not wait.
+    """
+    if session_id is None:
+        return
+    try:
+        from streamlit.runtime import Runtime
+
+        info = Runtime.instance()._session_mgr.get_active_session_info(session_id)
+        session = info.session if info else None
+    except Exception:  # noqa: BLE001 - only an optimisation against a race; never fatal
+        return
+    deadline = time.monotonic() + limit_s
+    while session is not None and time.monotonic() < deadline:
+        if getattr(session, "_scriptrunner", None) is None:
+            return
+        time.sleep(0.05)
+
+
+def export_buttons(what: str, stem: str, makers: dict[str, Callable[[], str | bytes]]) -> None:
+    """Download buttons ("Export briefing (PDF)" ...), each file built when pressed.
+
+    Every widget's value is saved before the file is built (see _wait_for_saves).
+    """
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    session_id = ctx.session_id if ctx else None
+    for fmt, make in makers.items():
+        ext, mime = EXPORT_FORMATS[fmt]
+
+        def build(make: Callable[[], str | bytes] = make) -> str | bytes:
+            _wait_for_saves(session_id)
+            return make()
+
+        st.download_button(
+            f"Export {what} ({fmt})",
+            build,
+            file_name=f"{stem}.{ext}",
+            mime=mime,
+            on_click="ignore",
+            key=f"export-{stem}-{ext}",
+        )
+
+
+# Long labels wrap instead of running off the page, on every width.
+PAGE_CSS = """
+<style>
+[data-testid="stPageLink"] p, [data-testid="stPageLink-NavLink"] span,
+[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li,
+[data-testid="stCaptionContainer"], [data-testid="stExpander"] summary p,
+.stButton button p, [data-testid="stDownloadButton"] button p,
+[data-testid="stWidgetLabel"] p {
+  white-space: normal !important; overflow-wrap: anywhere; word-break: break-word;
+  text-overflow: clip !important;
+}
+[data-testid="stPageLink-NavLink"] { height: auto !important; max-width: 100%; }
+</style>
+"""
+
+
+def page_style() -> None:
+    """The app's few style rules (wrapping long labels), once per page."""
+    st.html(PAGE_CSS)
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>$~:=^&])")

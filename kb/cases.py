@@ -37,12 +37,14 @@ __all__ = [
     "CaseMatch",
     "CaseRecord",
     "Saving",
+    "describe_saving",
     "filter_cases",
     "format_case",
     "load_cases",
     "match_cases",
     "page_at",
     "profile_text",
+    "saving_services",
 ]
 
 REVIEWED_FILE = "case_studies.yaml"
@@ -53,10 +55,16 @@ MISSING_ARTIFACT = (
 )
 
 # Weights of facet overlap added to text similarity (cosine, about 0.2-0.7).
-SERVICE_WEIGHT = 0.12
+SERVICE_WEIGHT = 0.18
 TYPE_WEIGHT = 0.04
 MODEL_WEIGHT = 0.04
 COUNT_WEIGHT = 0.03
+# Taken off when the question names a kind of council and the record names only others:
+# two county councils are not helped by two London boroughs' example.
+TYPE_MISMATCH = 0.06
+# Added in proportion to how much of the record is about the services asked for: a
+# legal partnership answers "share a legal team" better than a merger naming legal last.
+FOCUS_WEIGHT = 0.06
 
 _NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "both": 2}
 _COUNT = re.compile(
@@ -421,14 +429,27 @@ def _facet_score(record: CaseRecord, wants: dict[str, Any]) -> tuple[float, dict
     services = [s for s in wants["services"] if s in record.services]
     types = [t for t in wants["council_types"] if t in record.council_types]
     model = wants["model"] if wants["model"] and wants["model"] == record.model else None
-    count = wants["count"] if wants["count"] and wants["count"] == len(record.councils) else None
+    mismatch = bool(wants["council_types"] and record.council_types and not types)
+    count = (
+        wants["count"]
+        if wants["count"] and wants["count"] == len(record.councils) and not mismatch
+        else None
+    )
     score = 0.0
     if wants["services"]:
         score += SERVICE_WEIGHT * len(services) / len(wants["services"])
+        score += FOCUS_WEIGHT * len(services) / max(len(record.services), 1)
     if wants["council_types"]:
         score += TYPE_WEIGHT * len(types) / len(wants["council_types"])
-    score += MODEL_WEIGHT * bool(model) + COUNT_WEIGHT * bool(count)
-    return score, {"services": services, "council_types": types, "model": model, "count": count}
+    score += MODEL_WEIGHT * bool(model) + COUNT_WEIGHT * bool(count) - TYPE_MISMATCH * mismatch
+    matched = {
+        "services": services,
+        "council_types": types,
+        "model": model,
+        "count": count,
+        "asked_types": list(wants["council_types"]),
+    }
+    return score, matched
 
 
 _COUNCIL_KINDS = ("district", "county", "unitary", "metropolitan", "London borough")
@@ -436,19 +457,21 @@ _WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven"}
 
 
 def _reason(record: CaseRecord, matched: dict[str, Any]) -> str:
-    """Why a record matched, in the words an officer would use."""
+    """Why a record matched, in an officer's words, stating only what the record holds."""
     parts = []
     if matched["services"]:
         parts.append("shares " + _join(matched["services"]))
     n = len(record.councils)
-    kinds = [
-        t
-        for t in (matched["council_types"] or (record.council_types if matched["count"] else []))
-        if t in _COUNCIL_KINDS
-    ]
-    if kinds or matched["count"]:
-        number = _WORDS.get(n, str(n)) if n else ""
-        noun = "council" if n == 1 else "councils"
+    kinds = [t for t in matched["council_types"] if t in _COUNCIL_KINDS]
+    if not kinds and matched["count"] and not matched.get("asked_types"):
+        kinds = [t for t in record.council_types if t in _COUNCIL_KINDS]
+    record_kinds = {t for t in record.council_types if t in _COUNCIL_KINDS}
+    if kinds and not record_kinds <= set(kinds):
+        # Not every council is of the kind asked for: say only that one is.
+        parts.append(_join([f"a {k} council" for k in kinds]).join(("includes ", "")))
+    elif kinds or matched["count"]:
+        number = _WORDS.get(n, str(n)) if n and matched["count"] else ""
+        noun = "council" if number and n == 1 else "councils"
         if len(kinds) > 1:
             parts.append(f"{number} {noun} ({' and '.join(kinds)})".strip())
         else:
@@ -458,7 +481,7 @@ def _reason(record: CaseRecord, matched: dict[str, Any]) -> str:
         parts.append("with " + _join(others))
     if matched["model"]:
         parts.append(matched["model"])
-    headline = _headline_saving(record)
+    headline = _headline_saving(record, matched["services"])
     if headline:
         parts.append(headline)
     if not matched["services"] and not matched["model"]:
@@ -466,12 +489,28 @@ def _reason(record: CaseRecord, matched: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
-def _headline_saving(record: CaseRecord) -> str:
+def saving_services(saving: Saving) -> list[str]:
+    """The services a saving is about, as its description names them."""
+    return detect_services(saving.refers_to)
+
+
+def _headline_saving(record: CaseRecord, services: Sequence[str] = ()) -> str:
+    """The record's main saving; with services asked about, only a saving on one of them."""
     own = [s for s in record.savings if not s.doc_id] or list(record.savings)
+    if services:
+        # A saving is about the services its description names, or, when it names
+        # none, about the record's one service if it shares only one.
+        sole = list(record.services) if len(record.services) == 1 else []
+        own = [s for s in own if set(saving_services(s) or sole) & set(services)]
     if not own:
         return ""
     achieved = [s for s in own if not s.projected] or own
     best = next((s for s in achieved if s.period == "per year"), achieved[0])
+    return describe_saving(best)
+
+
+def describe_saving(best: Saving) -> str:
+    """``saved £350,000 a year – shared revenues and benefits service`` for one saving."""
     amount = format_gbp(best.amount_gbp)
     if best.projected:
         text = f"expects to save {amount}" + (" a year" if best.period == "per year" else "")

@@ -19,6 +19,8 @@ from typing import Any
 
 __all__ = ["ChatStore", "Feedback", "connect", "now"]
 
+EVERYONE_OWNER = "everyone"  # kb.accounts.EVERYONE; repeated so this module imports nothing
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS assessments (
     id INTEGER PRIMARY KEY,
@@ -35,6 +37,18 @@ CREATE TABLE IF NOT EXISTS assessment_items (
     notes TEXT NOT NULL DEFAULT '',
     updated TEXT NOT NULL,
     PRIMARY KEY (assessment_id, item_id)
+);
+CREATE TABLE IF NOT EXISTS accounts (
+    name TEXT PRIMARY KEY COLLATE NOCASE,
+    password_hash TEXT NOT NULL,
+    role TEXT NOT NULL,
+    created TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS assessment_shares (
+    assessment_id INTEGER NOT NULL REFERENCES assessments(id) ON DELETE CASCADE,
+    user TEXT NOT NULL COLLATE NOCASE,
+    access TEXT NOT NULL,
+    PRIMARY KEY (assessment_id, user)
 );
 CREATE TABLE IF NOT EXISTS chats (
     id INTEGER PRIMARY KEY,
@@ -101,7 +115,7 @@ class Feedback:
 
 
 class ChatStore:
-    """Per-user conversations and feedback on their answers."""
+    """Per-user conversations and feedback on their answers (see kb.accounts for owners)."""
 
     def __init__(self, db: Path) -> None:
         self.db = db
@@ -116,12 +130,17 @@ class ChatStore:
             return int(cur.lastrowid or 0)
 
     def chats(self, user: str) -> list[dict[str, Any]]:
-        """The user's conversations, newest first."""
+        """The conversations the user may see (theirs and everyone's), newest first.
+
+        Each has ``owner``: the author, or ``everyone`` for work without an account.
+        """
+        from kb.accounts import owner_sql, visible_sql
+
         with connect(self.db) as con:
             rows = con.execute(
-                "SELECT id, title, created, updated FROM chats WHERE user = ? "
-                "ORDER BY updated DESC, id DESC",
-                (user,),
+                f"SELECT id, title, created, updated, {owner_sql()} AS owner FROM chats "
+                f"WHERE {visible_sql()} ORDER BY updated DESC, id DESC",
+                {"user": user},
             ).fetchall()
         return [dict(r) for r in rows]
 
@@ -138,20 +157,39 @@ class ChatStore:
             con.execute("UPDATE chats SET updated = ? WHERE id = ?", (stamp, chat_id))
 
     def turns(self, user: str, chat_id: int) -> list[dict[str, Any]]:
-        """The turns of one of the user's conversations, in order (none if not theirs)."""
+        """The turns of a conversation the user may see, in order (none otherwise)."""
+        from kb.accounts import visible_sql
+
         with connect(self.db) as con:
             rows = con.execute(
                 "SELECT t.role, t.content, t.payload, t.created FROM chat_turns t "
-                "JOIN chats c ON c.id = t.chat_id WHERE c.id = ? AND c.user = ? ORDER BY t.id",
-                (chat_id, user),
+                f"JOIN chats c ON c.id = t.chat_id WHERE c.id = :chat AND {visible_sql('c.user')} "
+                "ORDER BY t.id",
+                {"chat": chat_id, "user": user},
             ).fetchall()
         return [
             {**dict(r), "payload": json.loads(r["payload"]) if r["payload"] else None} for r in rows
         ]
 
-    def delete_chat(self, user: str, chat_id: int) -> None:
+    def may_add_to(self, user: str, chat_id: int) -> bool:
+        """Whether the user may add to a conversation: their own, or everyone's."""
+        return any(c["id"] == chat_id for c in self.chats(user))
+
+    def delete_chat(self, user: str, chat_id: int, admin: bool = False) -> bool:
+        """Delete the user's own conversation (an admin may also delete everyone's)."""
+        from kb.accounts import owner_sql
+
         with connect(self.db) as con:
-            con.execute("DELETE FROM chats WHERE id = ? AND user = ?", (chat_id, user))
+            row = con.execute(
+                f"SELECT user, {owner_sql()} AS owner FROM chats WHERE id = ?", (chat_id,)
+            ).fetchone()
+            if row is None:
+                return False
+            mine = row["user"].lower() == user.lower()
+            if not (mine or (admin and row["owner"] == EVERYONE_OWNER)):
+                return False
+            con.execute("DELETE FROM chats WHERE id = ?", (chat_id,))
+            return True
 
     def add_feedback(self, fb: Feedback) -> int:
         with connect(self.db) as con:
@@ -172,6 +210,20 @@ class ChatStore:
                 ),
             )
             return int(cur.lastrowid or 0)
+
+    def feedback_by(self, user: str) -> list[dict[str, Any]]:
+        """The user's own feedback, newest first."""
+        with connect(self.db) as con:
+            rows = con.execute(
+                "SELECT * FROM feedback WHERE lower(user) = lower(?) ORDER BY id DESC", (user,)
+            ).fetchall()
+        return [{**dict(r), "citations": json.loads(r["citations"])} for r in rows]
+
+    def delete_feedback(self, user: str, feedback_id: int) -> None:
+        with connect(self.db) as con:
+            con.execute(
+                "DELETE FROM feedback WHERE id = ? AND lower(user) = lower(?)", (feedback_id, user)
+            )
 
     def feedback(self) -> list[dict[str, Any]]:
         """All feedback, oldest first."""

@@ -6,53 +6,70 @@ from typing import Any
 
 import streamlit as st
 
-from app.answers import STARTERS, ask
+from app.answers import (
+    HELP,
+    INEXACT_PAGE,
+    STARTERS,
+    ask,
+    full_path,
+    is_help_request,
+    source_label,
+    whole_sentence,
+)
 from app.common import (
     PAGES,
     chat_store,
     current_user,
+    export_buttons,
     highlighted,
+    is_admin,
     knowledge_base,
     md_escape,
     model_ready,
 )
 from kb.api import QueryError
-from kb.export import conversation_markdown
+from kb.export import conversation_docx, conversation_markdown, conversation_pdf
 from kb.state import Feedback
 from kb.store import StoreUnavailableError
 
 user = current_user()
 kb = knowledge_base()
 store = chat_store()
+uploads = {d.meta.id for d in kb.index.documents.values() if d.added_by == "upload"}
 
 
-def render_answer(answer: dict[str, Any], key: str) -> None:
-    """One answer, rendered from its record (kb.models.Answer.to_dict), never re-parsed."""
-    if answer.get("abstained"):
-        st.info("Not covered: the guidance in the library does not answer this question.")
-    st.markdown(md_escape(answer.get("text") or answer.get("answer") or ""))
-    if answer.get("scope_note"):
-        st.caption(md_escape(answer["scope_note"]))
-    notices = answer.get("notices") or []
-    if notices:
-        label = (
-            "Since this was written: 1 change"
-            if len(notices) == 1
-            else (f"Since this was written: {len(notices)} changes")
-        )
-        with st.expander(label, icon=":material/history:"):
-            for notice in notices:
-                st.markdown(md_escape(notice))
-    citations = answer.get("citations") or []
-    if citations:
-        st.markdown("**Sources**")
+def answer_markdown(answer: dict[str, Any], key: str) -> str:
+    """The answer's sentences, the lead first, each ``[n]`` a link to its source below."""
+    sentences = answer.get("sentences") or []
+    if not sentences:  # a record from before sentences were kept
+        return md_escape(str(answer.get("text") or answer.get("answer") or ""))
+    lines = []
+    for s in sentences:
+        n = int(s.get("n") or 0)
+        mark = f" [\\[{n}\\]](#src-{key}-{n})" if n else ""
+        lines.append(md_escape(whole_sentence(str(s.get("text", "")))) + mark)
+    lead, rest = lines[0], lines[1:]
+    return lead + ("\n\n" + "\n".join(f"- {line}" for line in rest) if rest else "")
+
+
+def render_sources(citations: list[dict[str, Any]], key: str) -> None:
+    st.markdown("**Sources**")
     for c in citations:
-        page = c.get("page_label") or c.get("page")
-        where = ", ".join(str(x) for x in (c["section"], page, c["date"]) if x)
+        upload = c.get("doc_id") in uploads
+        # The anchor the answer's [n] links to; the key is made of digits and dashes only.
+        st.markdown(
+            f'<span id="src-{key}-{int(c["n"])}"></span>'
+            + md_escape(source_label(c, upload=upload)),
+            unsafe_allow_html=True,
+            help=full_path(c),
+        )
         quotes = c.get("quotes") or []
         spans = [(q["start"], q["end"]) for q in quotes if isinstance(q, dict)]
         texts = [q for q in quotes if isinstance(q, str)]  # conversations saved before spans
-        with st.expander(md_escape(f"[{c['n']}] {c['title']} — {where}")):
+        with st.expander(f"Read source {int(c['n'])}"):
+            st.caption(md_escape(full_path(c)))
+            if upload:
+                st.caption("Added to the library by an officer; not part of the curated guidance.")
             st.markdown(highlighted(c["text"], texts, spans))
             st.page_link(
                 PAGES["library"],
@@ -60,6 +77,30 @@ def render_answer(answer: dict[str, Any], key: str) -> None:
                 icon=":material/menu_book:",
                 query_params={"doc": c["doc_id"], "start": c["start"], "end": c["end"]},
             )
+    if any("~" in str(c.get("page_label") or "") for c in citations):
+        st.caption(INEXACT_PAGE)
+
+
+def render_answer(answer: dict[str, Any], key: str) -> None:
+    """One answer, rendered from its record (kb.models.Answer.to_dict), never re-parsed."""
+    if answer.get("abstained"):
+        st.info("Not covered: the guidance in the library does not answer this question.")
+    st.markdown(answer_markdown(answer, key))
+    if answer.get("scope_note"):
+        st.caption(md_escape(answer["scope_note"]))
+    notices = answer.get("notices") or []
+    if notices:
+        label = (
+            "Since this was written: 1 change"
+            if len(notices) == 1
+            else f"Since this was written: {len(notices)} changes"
+        )
+        with st.expander(label, icon=":material/history:"):
+            for notice in notices:
+                st.markdown(md_escape(notice))
+    citations = answer.get("citations") or []
+    if citations:
+        render_sources(citations, key)
     more = answer.get("more") or []
     if more:
         with st.expander("More from the library"):
@@ -93,8 +134,10 @@ def render_answer(answer: dict[str, Any], key: str) -> None:
                 icon=":material/checklist:",
                 query_params={"item": str(item.get("id"))},
             )
-    if answer.get("topics"):
-        st.caption("Nearest topics covered: " + md_escape("; ".join(answer["topics"])))
+    topics = [str(t) for t in answer.get("topics") or []]
+    shown = str(answer.get("text") or "")
+    if topics and not all(t in shown for t in topics):  # the reply may already list them
+        st.caption("Nearest topics covered: " + md_escape("; ".join(topics)))
     feedback_form(answer, key)
 
 
@@ -132,25 +175,37 @@ def feedback_form(answer: dict[str, Any], key: str) -> None:
 
 
 # -- conversations ---------------------------------------------------------------------
+def _new_conversation() -> None:
+    st.session_state.pop("chat_id", None)
+    st.session_state.pop("retry_question", None)
+
+
+def _pick_conversation() -> None:
+    st.session_state["chat_id"] = st.session_state.get("chat_pick")
+
+
 chats = store.chats(user)
+ids = [c["id"] for c in chats]
+titles = {c["id"]: c["title"] for c in chats}
+owners = {c["id"]: c["owner"] for c in chats}
+if st.session_state.get("chat_id") not in ids:
+    st.session_state.pop("chat_id", None)
+# The picker shows the open conversation; set before it is drawn, so "New
+# conversation" (which clears chat_id) can never leave an old one selected.
+st.session_state["chat_pick"] = st.session_state.get("chat_id")
 with st.sidebar:
     st.subheader("Conversations")
-    if st.button("New conversation", icon=":material/add:"):
-        st.session_state.pop("chat_id", None)
-        st.rerun()
-    ids = [c["id"] for c in chats]
-    titles = {c["id"]: c["title"] for c in chats}
-    current = st.session_state.get("chat_id")
+    st.button("New conversation", icon=":material/add:", on_click=_new_conversation)
     if ids:
-        chosen = st.radio(
+        st.radio(
             "Earlier conversations",
             ids,
-            index=ids.index(current) if current in ids else None,
-            format_func=lambda i: md_escape(titles[i][:60]),
+            key="chat_pick",
+            on_change=_pick_conversation,
+            format_func=lambda i: md_escape(
+                titles[i][:60] + (" (everyone's)" if owners[i] != user and i in owners else "")
+            ),
         )
-        if chosen is not None and chosen != current:
-            st.session_state["chat_id"] = chosen
-            st.rerun()
 
 chat_id = st.session_state.get("chat_id")
 turns = store.turns(user, chat_id) if chat_id else []
@@ -162,12 +217,25 @@ st.caption(
 )
 
 if chat_id and turns:
-    st.sidebar.download_button(
-        "Export conversation (Markdown)",
-        conversation_markdown(titles.get(chat_id, "Conversation"), turns),
-        file_name=f"conversation-{chat_id}.md",
-        mime="text/markdown",
-    )
+    title = titles.get(chat_id, "Conversation")
+    with st.sidebar:
+        export_buttons(
+            "conversation",
+            f"conversation-{chat_id}",
+            {
+                "Markdown": lambda: conversation_markdown(title, store.turns(user, chat_id)),
+                "Word": lambda: conversation_docx(title, store.turns(user, chat_id)),
+                "PDF": lambda: conversation_pdf(title, store.turns(user, chat_id)),
+            },
+        )
+        mine = owners.get(chat_id) == user
+        if mine or is_admin():
+            with st.popover("Delete this conversation"):
+                st.caption("It cannot be brought back.")
+                if st.button("Delete it", type="primary", key="delete-chat"):
+                    store.delete_chat(user, chat_id, admin=is_admin())
+                    _new_conversation()
+                    st.rerun()
 
 for i, turn in enumerate(turns):
     with st.chat_message(turn["role"]):
@@ -176,25 +244,40 @@ for i, turn in enumerate(turns):
         else:
             render_answer(turn["payload"] or {"text": turn["content"]}, f"{chat_id}-{i}")
 
-question = st.chat_input("Ask a question about sharing services")
-if not turns:
+question = st.chat_input(
+    "Ask a question about sharing services", max_chars=kb.settings.max_question_chars
+)
+retry = st.session_state.get("retry_question")
+if retry and not question:
+    # A refused question stays, to be changed and asked again, not typed from scratch.
+    st.warning(md_escape(str(retry["error"])))
+    with st.form("retry"):
+        edited = st.text_area("Your question", value=str(retry["question"]), height=120)
+        if st.form_submit_button("Ask again"):
+            question = edited
+if not turns and not question:
     st.markdown("**Try one of these:**")
     for n, starter in enumerate(STARTERS):
         if st.button(starter, key=f"starter-{n}"):
             question = starter
 
-if question:
+if question and is_help_request(question):
+    with st.chat_message("assistant"):
+        st.markdown(HELP)
+elif question:
     history = [{"role": t["role"], "content": t["content"]} for t in turns]
     try:
         model_ready()
         with st.spinner("Looking through the guidance…"):
             answer = ask(kb, question, history)
     except QueryError as exc:
-        st.warning(md_escape(str(exc)))
+        st.session_state["retry_question"] = {"question": question, "error": str(exc)}
+        st.rerun()
     except StoreUnavailableError as exc:  # the deployment's problem: say so, no traceback
         st.error(md_escape(str(exc)))
     else:
-        if not chat_id:
+        st.session_state.pop("retry_question", None)
+        if not chat_id or not store.may_add_to(user, chat_id):
             chat_id = store.new_chat(user, " ".join(question.split())[:80])
             st.session_state["chat_id"] = chat_id
         store.add_turn(chat_id, "user", question)

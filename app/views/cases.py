@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
-from app.cases import FACETS, all_cases, facet_values, filtered, matching, names, savings_rows
+from app.cases import (
+    FACETS,
+    all_cases,
+    facet_values,
+    filtered,
+    matching,
+    names,
+    savings_chart,
+    savings_rows,
+)
 from app.common import PAGES, knowledge_base, md_escape, model_ready
 from kb.api import QueryError
 
@@ -45,7 +53,14 @@ def show_detail(case: dict[str, Any]) -> None:
     rows = savings_rows([case])
     if rows:
         st.subheader("Savings as stated")
-        st.dataframe(pd.DataFrame(rows).drop(columns=["case"]), hide_index=True)
+        for row in rows:
+            words = row["In the source's words"]
+            st.markdown(
+                f"- **£{row['Saving (£)']:,.0f}** {md_escape(row['Over'].lower())}, "
+                f"{md_escape(row['Achieved or expected'].lower())}: "
+                f"{md_escape(row['What it covers'])}  \n"
+                f"  _“{md_escape(words)}”_"
+            )
     if case.get("lessons"):
         st.subheader("Lessons")
         st.markdown("\n".join(f"- {md_escape(x)}" for x in names(case["lessons"])))
@@ -144,15 +159,10 @@ with compare:
             "Savings as each case study states them (mostly in 2011). They are not like for "
             "like: some are per year, some cumulative over several years, some planned."
         )
-        chart = (
-            alt.Chart(pd.DataFrame(rows))
-            .mark_bar()
-            .encode(
-                x=alt.X("amount_gbp:Q", title="Saving stated (£)"),
-                y=alt.Y("case:N", title=None, sort="-x"),
-                color=alt.Color("period:N", title="As stated"),
-                tooltip=["case", "amount_gbp", "period", "refers_to", "sentence"],
-            )
+        st.altair_chart(savings_chart(rows))
+        table = pd.DataFrame(rows).drop(columns=["Bar"])
+        st.dataframe(
+            table,
+            hide_index=True,
+            column_config={"Saving (£)": st.column_config.NumberColumn(format="£%,.0f")},
         )
-        st.altair_chart(chart)
-        st.dataframe(pd.DataFrame(rows), hide_index=True)

@@ -9,15 +9,19 @@ import streamlit as st
 from app.cases import all_cases
 from app.common import (
     PAGES,
+    account_store,
     assessment_store,
     current_user,
+    export_buttons,
+    is_admin,
     knowledge_base,
     md_escape,
     model_ready,
 )
 from app.guidance import checklist, locate, related
-from kb.assessments import STATUSES, AssessmentError
-from kb.export import assessment_docx, assessment_markdown
+from kb.accounts import EVERYONE
+from kb.assessments import ACCESS, STATUSES, AssessmentError
+from kb.export import assessment_docx, assessment_markdown, assessment_pdf
 
 user = current_user()
 kb = knowledge_base()
@@ -49,33 +53,60 @@ with st.sidebar:
             except AssessmentError as exc:
                 st.error(md_escape(str(exc)))
 
+focus = st.query_params.get("item")
 if not assessments:
+    linked = next((i for i in framework.items if i.id == focus), None)
+    if linked is not None:
+        # Arrived from an answer: show the question, and start an assessment right here.
+        with st.container(border=True):
+            st.markdown(f"**{md_escape(linked.question)}**")
+            st.caption(md_escape(linked.guidance))
     st.info(
-        "Create an assessment in the sidebar to start (for example "
+        "To record your answers, create an assessment for your proposal (for example "
         "“Revenues and benefits with a neighbouring district”)."
     )
+    with st.form("first-assessment"):
+        name = st.text_input("Name of the proposal", placeholder="Waste partnership with X")
+        if st.form_submit_button("Create assessment"):
+            try:
+                st.session_state["assessment_id"] = store.create(user, name)
+                st.rerun()
+            except AssessmentError as exc:
+                st.error(md_escape(str(exc)))
     st.stop()
 
-ids = [a.id for a in assessments]
-names = {a.id: a.name for a in assessments}
+
+def _label(a_id: int) -> str:
+    a = by_id[a_id]
+    if a.access == "owner":
+        return a.name
+    if a.owner == EVERYONE:
+        return f"{a.name} (everyone's)"
+    return f"{a.name} ({a.owner}, {'can edit' if a.can_edit else 'read only'})"
+
+
+by_id = {a.id: a for a in assessments}
+ids = list(by_id)
 current = st.session_state.get("assessment_id")
 chosen = st.sidebar.selectbox(
-    "Working on",
-    ids,
-    index=ids.index(current) if current in ids else 0,
-    format_func=lambda i: names[i],
+    "Working on", ids, index=ids.index(current) if current in ids else 0, format_func=_label
 )
 st.session_state["assessment_id"] = chosen
 assessment = store.get(user, chosen)
+editable = assessment.can_edit
 
 
 def save(item_id: str) -> None:
     status = st.session_state[f"status-{chosen}-{item_id}"]
     notes = st.session_state.get(f"notes-{chosen}-{item_id}", "")
+    unsaved = st.session_state.setdefault("unsaved", set())
     try:
         store.set_item(user, chosen, item_id, status, notes)
     except AssessmentError as exc:
         st.session_state["save_error"] = str(exc)
+        unsaved.add(f"notes-{chosen}-{item_id}")  # keep what was typed on screen
+    else:
+        unsaved.discard(f"notes-{chosen}-{item_id}")
 
 
 if st.session_state.get("save_error"):
@@ -89,24 +120,75 @@ for col, (kq, items) in zip(cols, groups, strict=True):
     done = sum(assessment.state(i.id).status in ("done", "not_applicable") for i in items)
     col.progress(done / len(items), text=f"{kq} {done}/{len(items)}")
 
+if assessment.access != "owner":
+    who = "everyone (made before accounts)" if assessment.owner == EVERYONE else assessment.owner
+    st.caption(
+        f"Belongs to {md_escape(who)}; "
+        + ("you can edit it." if editable else "shared with you to read only.")
+    )
+
 slug = "".join(ch if ch.isalnum() else "-" for ch in assessment.name.lower()).strip("-")[:60]
-c1, c2 = st.columns(2)
-c1.download_button(
-    "Export briefing (Markdown)",
-    assessment_markdown(assessment, framework, source),
-    file_name=f"{slug or 'assessment'}.md",
-    mime="text/markdown",
+everything = st.toggle(
+    "Include sections not started", key="export-everything", help="All the guide's questions"
 )
-c2.download_button(
-    "Export briefing (Word)",
-    # Built when clicked (python-docx takes a moment), from what is stored then.
-    lambda: assessment_docx(store.get(user, chosen), framework, source),
-    file_name=f"{slug or 'assessment'}.docx",
-    mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-)
+with st.container(horizontal=True):
+    export_buttons(
+        "briefing",
+        slug or "assessment",
+        {
+            # Each file is built when pressed, from what is saved then.
+            "Markdown": lambda: assessment_markdown(
+                store.get(user, chosen), framework, source, everything
+            ),
+            "Word": lambda: assessment_docx(store.get(user, chosen), framework, source, everything),
+            "PDF": lambda: assessment_pdf(store.get(user, chosen), framework, source, everything),
+        },
+    )
+
+if assessment.access == "owner":
+    with st.sidebar.expander("Share, rename or delete"):
+        shares = store.shares(user, chosen)
+        for name, access in shares.items():
+            left, right = st.columns([3, 1], vertical_alignment="center")
+            left.caption(f"{md_escape(name)}: {ACCESS[access].lower()}")
+            if right.button("Stop", key=f"unshare-{chosen}-{name}"):
+                store.unshare(user, chosen, name)
+                st.rerun()
+        colleagues = [a.name for a in account_store().list() if a.name.lower() != user.lower()]
+        if colleagues:
+            with st.form(f"share-{chosen}", clear_on_submit=True):
+                colleague = st.selectbox("Share with", colleagues)
+                access = st.radio("They", list(ACCESS), format_func=ACCESS.get, horizontal=True)
+                if st.form_submit_button("Share"):
+                    try:
+                        store.share(user, chosen, colleague, access)
+                        st.rerun()
+                    except AssessmentError as exc:
+                        st.error(md_escape(str(exc)))
+        else:
+            st.caption("Colleagues with an account can be given read or edit access.")
+        with st.form(f"rename-{chosen}"):
+            new_name = st.text_input("Rename", value=assessment.name)
+            if st.form_submit_button("Rename"):
+                try:
+                    store.rename(user, chosen, new_name)
+                    st.rerun()
+                except AssessmentError as exc:
+                    st.error(md_escape(str(exc)))
+        sure = st.checkbox("Yes, delete this assessment", key=f"sure-{chosen}")
+        if st.button("Delete", key=f"delete-{chosen}", disabled=not sure):
+            store.delete(user, chosen)
+            st.session_state.pop("assessment_id", None)
+            st.rerun()
+elif assessment.owner == EVERYONE and is_admin():
+    with st.sidebar.expander("Delete"):
+        sure = st.checkbox("Yes, delete this assessment", key=f"sure-{chosen}")
+        if st.button("Delete", key=f"delete-{chosen}", disabled=not sure):
+            store.delete(user, chosen, admin=True)
+            st.session_state.pop("assessment_id", None)
+            st.rerun()
 
 # -- the questions ----------------------------------------------------------------------
-focus = st.query_params.get("item")
 focus_kq = next((i.key_question for i in framework.items if i.id == focus), None)
 kq_titles = [kq for kq, _ in groups]
 kq = st.radio(
@@ -122,6 +204,12 @@ for n, (section, group) in enumerate(groupby(items, key=lambda i: i.section_titl
     with st.expander(f"{md_escape(section)} ({done}/{len(section_items)})", expanded=open_it):
         for item in section_items:
             state = assessment.state(item.id)
+            status_key, notes_key = f"status-{chosen}-{item.id}", f"notes-{chosen}-{item.id}"
+            if notes_key not in st.session_state.get("unsaved", set()):
+                # Show what is stored: this officer's edits were saved before this run
+                # (on_change), and a colleague's edits to a shared assessment appear too.
+                st.session_state[status_key] = state.status
+                st.session_state[notes_key] = state.notes
             with st.container(border=True):
                 st.markdown(f"**{md_escape(item.question)}**")
                 st.caption(md_escape(item.guidance))
@@ -129,19 +217,19 @@ for n, (section, group) in enumerate(groupby(items, key=lambda i: i.section_titl
                 left.selectbox(
                     "Status",
                     list(STATUSES),
-                    index=list(STATUSES).index(state.status),
                     format_func=STATUSES.get,
-                    key=f"status-{chosen}-{item.id}",
+                    key=status_key,
                     on_change=save,
                     args=(item.id,),
+                    disabled=not editable,
                 )
                 right.text_area(
                     "Notes",
-                    value=state.notes,
-                    key=f"notes-{chosen}-{item.id}",
+                    key=notes_key,
                     on_change=save,
                     args=(item.id,),
                     height=80,
+                    disabled=not editable,
                 )
                 span = locate(build, framework.doc_id, item.section_path, item.quote)
                 params = {"doc": framework.doc_id}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from app.common import highlighted, is_admin, knowledge_base, md_escape, settings
@@ -46,6 +45,8 @@ def show_document(doc_id: str) -> None:
         st.query_params.clear()
         st.rerun()
     st.header(meta.title)
+    if record.added_by == "upload":
+        st.caption("Added to the library by an officer; not part of the curated guidance.")
     facts = [
         ("Publisher", meta.publisher),
         ("Author", meta.author),
@@ -139,11 +140,19 @@ def admin_tools() -> None:
                 format_func=lambda i: index.documents[i].meta.title,
             )
             sure = st.checkbox("Yes, remove it from the library")
-            if st.form_submit_button("Remove") and sure:
-                with st.spinner("Removing…"):
-                    remove_document(settings(), doc_id)
-                st.rerun()
-    st.caption("Documents listed in corpus/manifest.yaml are removed by editing the manifest.")
+            remove = st.form_submit_button("Remove")
+        if remove and not sure:
+            st.warning("Tick “Yes, remove it from the library” to confirm; nothing was removed.")
+        elif remove:
+            title = index.documents[doc_id].meta.title
+            with st.spinner("Removing…"):
+                remove_document(settings(), doc_id)
+            st.session_state["library_notice"] = f"Removed {title} from the library."
+            st.rerun()
+    st.caption(
+        "Only documents added here by officers can be removed here. The documents the "
+        "assistant came with are changed by whoever maintains this installation."
+    )
 
 
 st.title("Library")
@@ -154,23 +163,19 @@ if doc and doc in index.documents:
 if doc:
     st.warning("That document is not in the library (it may have been removed).")
 
-rows = [
-    {
-        "id": d.meta.id,
-        "title": d.meta.title,
-        "publisher": d.meta.publisher or "",
-        "date": d.meta.date_label,
-        "kind": d.meta.kind,
-        "sections": len(d.sections),
-        "passages": len(d.chunk_ids),
-        "added": d.added_by,
-    }
-    for d in index.documents.values()
-]
-st.dataframe(pd.DataFrame(rows), hide_index=True)
+st.caption(f"{len(index.documents)} documents, {len(index.chunks):,} passages.")
 for d in index.documents.values():
-    if st.button(f"Open: {md_escape(d.meta.title)}", key=f"open-{d.meta.id}"):
-        st.query_params["doc"] = d.meta.id
-        st.rerun()
+    meta = d.meta
+    with st.container(border=True):
+        text, action = st.columns([5, 1], vertical_alignment="center")
+        upload = d.added_by == "upload"
+        text.markdown(
+            f"**{md_escape(meta.title)}**" + (" · :orange-badge[Officer upload]" if upload else "")
+        )
+        facts = [meta.publisher or "", meta.date_label, meta.kind, f"{len(d.chunk_ids)} passages"]
+        text.caption(md_escape(" · ".join(f for f in facts if f)))
+        if action.button("Open", key=f"open-{meta.id}"):
+            st.query_params["doc"] = meta.id
+            st.rerun()
 if is_admin():
     admin_tools()

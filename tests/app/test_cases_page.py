@@ -6,6 +6,9 @@ from collections.abc import Callable
 
 from streamlit.testing.v1 import AppTest
 
+from app.cases import all_cases, savings_chart, savings_rows
+from kb.api import KnowledgeBase
+
 
 def _cards(at: AppTest) -> list[str]:
     return [b.key.removeprefix("open-") for b in at.button if b.key and b.key.startswith("open-")]
@@ -55,11 +58,37 @@ def test_the_savings_comparison_says_how_each_figure_was_stated(
     at = open_app("cases")
     table = at.dataframe[0].value
     assert len(table) >= 5
-    assert {p.removesuffix(" (projected)") for p in table["period"]} <= {
-        "per year",
-        "cumulative",
-        "one-off",
-        "as stated",
-    }
-    assert "per year" in set(table["period"])
+    assert list(table.columns) == [
+        "Case study",
+        "Saving (£)",
+        "Over",
+        "Achieved or expected",
+        "What it covers",
+        "In the source's words",
+    ]
+    assert set(table["Over"]) <= {"A year", "In all (over several years)", "Once"}
     assert at.get("vega_lite_chart"), "no savings chart"
+
+
+def test_no_bar_adds_savings_of_different_scope_over_the_real_records(kb: KnowledgeBase) -> None:
+    rows = savings_rows(all_cases(kb))
+    # South Oxfordshire and Vale: a £3.5m total and a £1.37m waste saving within it.
+    vale = [r for r in rows if r["Case study"].startswith("South Oxfordshire")]
+    assert sorted(r["Saving (£)"] for r in vale) == [1_374_930.0, 3_500_000.0]
+    assert len({r["Bar"] for r in rows}) == len(rows)  # every saving its own bar
+    spec = savings_chart(rows).to_dict()
+    encoding = spec["encoding"]
+    assert encoding["x"]["stack"] is None  # bars of one case sit side by side, never summed
+    assert encoding["yOffset"]["field"] == "Bar"
+    assert encoding["y"]["axis"]["labelLimit"] == 0  # labels are never cut
+    # What the chart draws for a case is exactly its stated amounts, one per bar.
+    drawn = {(r["Case study"], r["Bar"]): r["Saving (£)"] for r in spec_rows(spec)}
+    assert sorted(v for (case, _), v in drawn.items() if case.startswith("South Oxf")) == [
+        1_374_930.0,
+        3_500_000.0,
+    ]
+
+
+def spec_rows(spec: dict) -> list[dict]:
+    datasets = spec.get("datasets") or {}
+    return [row for rows in datasets.values() for row in rows]

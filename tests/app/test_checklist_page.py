@@ -56,10 +56,27 @@ def test_two_assessments_side_by_side_keep_their_own_answers(
     assert [s.status for s in by_name["Legal with County B"].items.values()] == ["not_applicable"]
 
 
-def test_export_buttons_offer_markdown_and_word(open_app: Callable[..., AppTest]) -> None:
+def test_export_buttons_offer_markdown_word_and_pdf(open_app: Callable[..., AppTest]) -> None:
     at = _create(open_app("checklist"), "Export me")
     labels = [d.proto.label for d in at.get("download_button")]
-    assert labels == ["Export briefing (Markdown)", "Export briefing (Word)"]
+    assert labels == [
+        "Export briefing (Markdown)",
+        "Export briefing (Word)",
+        "Export briefing (PDF)",
+    ]
+
+
+def test_a_checklist_link_without_an_assessment_offers_to_start_one(
+    open_app: Callable[..., AppTest],
+) -> None:
+    at = open_app("checklist", item="kq3-governance-01")
+    assert any("Create assessment" == b.label for b in at.button)
+    box = next(t for t in at.text_input if t.label == "Name of the proposal")
+    box.set_value("Governance review")
+    next(b for b in at.button if b.label == "Create assessment").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    kq = next(r for r in at.radio if r.label == "Key question")
+    assert kq.value == "How can we implement our sharing ambitions?"
 
 
 def test_exported_briefings_hold_the_notes(app_settings: Settings) -> None:

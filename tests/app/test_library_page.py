@@ -15,9 +15,21 @@ from kb.store import IndexStore
 
 def test_the_library_lists_documents_with_dates(open_app: Callable[..., AppTest]) -> None:
     at = open_app("library")
-    table = at.dataframe[0].value
-    assert "lga-guide-2011" in set(table["id"])
-    assert "2011" in set(table["date"])
+    assert not at.dataframe  # readable cards, not a raw table with an id column
+    assert any(b.key == "open-lga-guide-2011" for b in at.button)
+    assert any("2011" in c.value and "passages" in c.value for c in at.caption)
+    assert not any("manifest" in c.value for c in at.caption)
+
+
+def test_remove_without_the_tick_says_so(
+    open_app: Callable[..., AppTest], app_settings: Settings
+) -> None:
+    add_document(app_settings, "note.txt", b"Shared legal services in Kent.\n", "Kent note")
+    at = open_app("library")
+    assert any("Officer upload" in m.value for m in at.markdown)
+    next(b for b in at.button if b.label == "Remove").click().run()
+    assert any("nothing was removed" in w.value for w in at.warning)
+    assert "kent-note" in IndexStore(app_settings).open().documents
 
 
 def test_a_citation_link_opens_the_document_at_the_passage(

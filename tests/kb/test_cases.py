@@ -13,6 +13,7 @@ import pytest
 from eval.case_matching import case_recall
 from kb.api import KnowledgeBase
 from kb.case_facets import MODELS, SERVICES
+from kb.models import CaseRecord
 from kb.settings import Settings
 
 # Measured 0.979 (23 of 24 checks fully right; cm19 finds one of its two).
@@ -255,3 +256,97 @@ def test_cli_cases(built_settings: Settings, cli_env: Callable[[Settings], dict[
         [*kb_cmd, "--kind", "medium"], env=env, capture_output=True, text=True, timeout=180
     )
     assert bad.returncode == 1 and bad.stderr.startswith("Error: ")
+
+
+_KINDS = ("district", "county", "unitary", "metropolitan", "London borough")
+_NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7}
+
+
+def _clause_is_true(clause: str, r: CaseRecord) -> bool:
+    """Whether one "why it matches" clause states a fact the record holds."""
+    from kb.cases import describe_saving
+
+    if clause.startswith(("saved ", "expects to save ")):
+        return clause in {describe_saving(s) for s in r.savings}
+    if clause.startswith("shares "):
+        # What is left once the record's services are taken out must be only separators.
+        rest = clause.removeprefix("shares ")
+        for service in sorted(r.services, key=len, reverse=True):
+            rest = rest.replace(service, "")
+        return not rest.replace(",", "").replace(" and ", "").strip()
+    if clause.startswith("includes a "):
+        kinds = [k for k in _KINDS if f"a {k} council" in clause]
+        return bool(kinds) and all(k in r.council_types for k in kinds)
+    if clause.endswith(("councils", "council")) or clause.endswith(")"):
+        words = clause.replace("(", " ").replace(")", " ").split()
+        number = _NUMBER_WORDS.get(words[0]) or (int(words[0]) if words[0].isdigit() else None)
+        kinds = [k for k in _KINDS if k in clause]
+        record_kinds = {t for t in r.council_types if t in _KINDS}
+        return (
+            (number is None or number == len(r.councils))
+            and (not kinds or set(kinds) >= record_kinds)
+            and all(k in r.council_types for k in kinds)
+        )
+    if clause.startswith("with "):
+        return clause.removeprefix("with ") in " and ".join(r.council_types) or all(
+            t in r.council_types for t in clause.removeprefix("with ").split(" and ")
+        )
+    if clause.startswith("similar situation: "):
+        quoted = clause.removeprefix("similar situation: ").rstrip("…")
+        return quoted in " ".join((r.summary or r.title).split())
+    return clause == r.model
+
+
+SITUATIONS = [
+    "Two county councils want to share a legal team",
+    "Two district councils want to share revenues and benefits and keep jobs local",
+    "Four London boroughs want to procure waste contracts together",
+    "A district and a county council want a shared call centre",
+    "We want to share a chief executive with a neighbouring council",
+    "Three councils want a joint committee for building control",
+    "A unitary council wants to share procurement",
+]
+
+
+def test_every_reason_states_only_facts_of_its_record(kb: KnowledgeBase) -> None:
+    from eval.gold import load_case_matching
+
+    questions = SITUATIONS + [c.question for c in load_case_matching()]
+    checked = 0
+    for question in questions:
+        for m in kb.match_cases(question, k=5):
+            for clause in m.reason.split("; "):
+                assert _clause_is_true(clause, m.record), (question, m.record.id, clause)
+                checked += 1
+    assert checked > 100
+
+
+def test_a_card_states_only_savings_on_the_services_it_matched(kb: KnowledgeBase) -> None:
+    from kb.cases import saving_services
+
+    for question in SITUATIONS:
+        for m in kb.match_cases(question, k=5):
+            services = m.matched["services"]
+            if not services:
+                continue
+            for s in m.record.savings:
+                sole = m.record.services if len(m.record.services) == 1 else []
+                about = set(saving_services(s) or sole)
+                if s.refers_to and s.refers_to in m.reason:
+                    assert about & set(services), (question, m.record.id, m.reason)
+    # The reported case: South Hams shares legal, but its saving is on revenues and benefits.
+    legal = {m.record.id: m.reason for m in kb.match_cases("Two councils share legal", k=10)}
+    assert "south-hams-west-devon" not in legal or "revenues" not in legal["south-hams-west-devon"]
+
+
+def test_a_county_legal_team_finds_surrey_legal_services_first(kb: KnowledgeBase) -> None:
+    top = [
+        m.record.id for m in kb.match_cases("Two county councils want to share a legal team", k=3)
+    ]
+    assert "surrey-legal-services" in top, top
+    procurement = {r.id for r in kb.cases() if r.services and r.services[0] == "procurement"}
+    ranked = [
+        m.record.id for m in kb.match_cases("Two county councils want to share a legal team", k=20)
+    ]
+    first_procurement = min((ranked.index(i) for i in procurement if i in ranked), default=99)
+    assert ranked.index("surrey-legal-services") < first_procurement
