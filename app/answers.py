@@ -35,10 +35,14 @@ _HELP_ASKS = re.compile(
     r"what can i ask( you)?|how does this work)\s*[?.!]*\s*$",
     re.I,
 )
-INEXACT_PAGE = (
-    "“p. ~58” means about page 58: the page was worked out from the text, as the PDF "
-    "does not mark every page."
-)
+
+
+def inexact_page_note(page: object) -> str:
+    """What a "~" before a page number means, said with the page shown."""
+    return (
+        f"“p. ~{page}” means about page {page}: the page was worked out from the text, "
+        "as the PDF does not mark every page."
+    )
 
 
 def is_help_request(question: str) -> bool:

@@ -124,7 +124,9 @@ class Settings(BaseSettings):
     # Ingest limits
     max_file_mb: float = 50.0
 
-    # App access: when set, users must log in; admins may change the library.
+    # App access (see kb/accounts.py): either one makes sign-in required. The app
+    # password is a sign-up code for officers' own accounts; the admin password
+    # creates the first (admin) account while none exists.
     app_password: SecretStr | None = None
     admin_password: SecretStr | None = None
     # Embed every sentence in the background when the app starts, so answers stay fast.

@@ -8,10 +8,10 @@ import streamlit as st
 
 from app.answers import (
     HELP,
-    INEXACT_PAGE,
     STARTERS,
     ask,
     full_path,
+    inexact_page_note,
     is_help_request,
     source_label,
     whole_sentence,
@@ -77,8 +77,9 @@ def render_sources(citations: list[dict[str, Any]], key: str) -> None:
                 icon=":material/menu_book:",
                 query_params={"doc": c["doc_id"], "start": c["start"], "end": c["end"]},
             )
-    if any("~" in str(c.get("page_label") or "") for c in citations):
-        st.caption(INEXACT_PAGE)
+    inexact = [c for c in citations if "~" in str(c.get("page_label") or "")]
+    if inexact:
+        st.caption(md_escape(inexact_page_note(inexact[0].get("page"))))
 
 
 def render_answer(answer: dict[str, Any], key: str) -> None:

@@ -18,13 +18,15 @@ def test_asking_shows_the_answer_with_its_numbered_sources(
     at = open_app("ask")
     at.chat_input[0].set_value(QUESTION).run()
     assert not at.exception, [e.value for e in at.exception]
-    sources = [e.label for e in at.expander if e.label.startswith("\\[")]
-    assert sources, "no numbered sources shown"
-    assert sources[0].startswith("\\[1\\]")
+    labels = [m.value for m in at.markdown if m.value.startswith('<span id="src-')]
+    assert labels, "no numbered sources shown"
+    assert '"></span>\\[1\\] ' in labels[0]  # a short label: document, section, page, date
+    assert all(m.proto.help for m in at.markdown if m.value.startswith('<span id="src-'))
     answer = next(m.value for m in at.chat_message[1].markdown if "\\[1\\]" in m.value)
-    assert answer  # the answer text carries its [n] markers
+    assert "](#src-" in answer  # each [n] links to its source
     # Each source shows its passage with the cited sentences highlighted.
-    assert any(":orange-background[" in m.value for m in at.expander[0].markdown)
+    sources = [e for e in at.expander if e.label.startswith("Read source")]
+    assert any(":orange-background[" in m.value for m in sources[0].markdown)
     assert any(p.proto.page == "library" for p in at.get("page_link"))
     # The chat is stored: a new session (a restart) finds it with both turns.
     chats = ChatStore(app_settings.state_db).chats("officer")
@@ -65,6 +67,33 @@ def test_an_over_long_question_gets_a_message_not_an_error(
     assert not at.exception
     assert any("characters long" in w.value for w in at.warning)
     assert ChatStore(app_settings.state_db).chats("officer") == []
+    # What was typed is kept, to shorten and ask again.
+    kept = next(t for t in at.text_area if t.label == "Your question")
+    assert kept.value == "shared services " * 400
+
+
+def test_help_explains_how_to_ask(open_app: Callable[..., AppTest], app_settings: Settings) -> None:
+    at = open_app("ask")
+    at.chat_input[0].set_value("help").run()
+    assert not at.exception
+    assert any("Ask about sharing services" in m.value for m in at.markdown)
+    assert not any("Not covered" in i.value for i in at.info)
+    assert ChatStore(app_settings.state_db).chats("officer") == []
+
+
+def test_new_conversation_starts_a_new_thread(
+    open_app: Callable[..., AppTest], app_settings: Settings
+) -> None:
+    at = open_app("ask")
+    at.chat_input[0].set_value("What are the main benefits of sharing services?").run()
+    next(b for b in at.sidebar.button if b.label == "New conversation").click().run()
+    assert len(at.chat_message) == 0
+    at.chat_input[0].set_value("What are the risks of sharing services?").run()
+    assert not at.exception
+    chats = ChatStore(app_settings.state_db).chats("officer")
+    assert len(chats) == 2
+    for chat in chats:
+        assert len(ChatStore(app_settings.state_db).turns("officer", chat["id"])) == 2
 
 
 def test_a_question_outside_the_guidance_says_it_is_not_covered(

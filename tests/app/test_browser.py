@@ -203,3 +203,225 @@ def test_adding_documents_from_the_library_page(server: tuple[str, float], tmp_p
         expect(page.get_by_role("heading", name="Remove a document")).to_be_visible()
         page.screenshot(path=ARTIFACTS / "library-added.png")
         browser.close()
+
+
+# --- officers' accounts, exports and layout ------------------------------------------
+
+OVERFLOW_JS = """
+() => {
+  const bad = [];
+  const width = document.documentElement.clientWidth;
+  const skip = '[data-testid="stDataFrame"], [data-testid="stVegaLiteChart"], '
+    + '[data-testid="stCode"], pre, [data-testid="stIconMaterial"], .stTooltipIcon';
+  const texts = 'p, li, a, span, label, button, h1, h2, h3, summary, code, '
+    + '[data-testid="stCaptionContainer"]';
+  for (const el of document.querySelectorAll(texts)) {
+    if (!el.textContent.trim() || el.closest(skip)) continue;
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0 || r.right <= 0) continue;  // hidden, or the closed sidebar
+    const cs = getComputedStyle(el);
+    const clips = ['hidden', 'clip'].includes(cs.overflowX) || cs.textOverflow === 'ellipsis';
+    const what = el.tagName + ': ' + el.textContent.trim().slice(0, 60);
+    if (cs.display !== 'inline' && clips && el.scrollWidth > el.clientWidth + 1) {
+      bad.push('cut: ' + what);
+    }
+    if (r.right > width + 1) bad.push('off the page: ' + what);
+    const box = el.parentElement && el.parentElement.closest(
+      '[data-testid="stVerticalBlock"], [data-testid="stExpander"], [data-testid="stSidebar"]');
+    if (box) {
+      const b = box.getBoundingClientRect();
+      if (r.right > b.right + 2) bad.push('outside its container: ' + what);
+    }
+  }
+  return bad;
+}
+"""
+
+
+def _sign_in(page: Any, url: str, name: str, password: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(url)
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    page.get_by_label("Your name").fill(name)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Shared services guidance assistant")).to_be_visible()
+
+
+def _new_assessment(page: Any, url: str, name: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"{url}/checklist")
+    settle(page)
+    box = page.get_by_label("Name of the proposal")
+    if box.count() == 0:
+        box = page.get_by_label("New assessment")
+    box.fill(name)
+    page.get_by_role("button", name="Create").first.click()
+    expect(page.get_by_role("heading", name=name)).to_be_visible()
+    settle(page)
+
+
+def _ask(page: Any, url: str, question: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"{url}/ask")
+    box = page.get_by_test_id("stChatInputTextArea")
+    box.fill(question)
+    box.press("Enter")
+    expect(page.get_by_text("Sources", exact=True).first).to_be_visible()
+    settle(page)
+
+
+def test_two_officers_keep_their_work_apart_until_they_share(
+    server: tuple[str, float], app_settings: Settings
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    from kb.accounts import AccountStore
+
+    accounts = AccountStore(app_settings.state_db)
+    accounts.create("Bea Admin", "bea's password")
+    accounts.create("Ann", "ann's password")
+    accounts.create("Bob", "bob's password")
+    url, _ = server
+    expect.set_options(timeout=90_000)
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        ann = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        bob = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        for page in (ann, bob):
+            page.set_default_timeout(90_000)
+        _sign_in(ann, url, "Ann", "ann's password")
+        _sign_in(bob, url, "bob", "bob's password")
+
+        # Ann's conversation is hers.
+        _ask(ann, url, "What governance arrangements can a shared service use?")
+        ann_sidebar = ann.get_by_test_id("stSidebar")
+        expect(ann_sidebar.get_by_text("What governance arrangements")).to_be_visible()
+        bob.goto(f"{url}/ask")
+        settle(bob)
+        expect(bob.get_by_role("heading", name="Ask about shared services")).to_be_visible()
+        expect(bob.get_by_test_id("stSidebar").get_by_text("What governance")).to_have_count(0)
+
+        # So is her assessment, until she shares it.
+        _new_assessment(ann, url, "Legal with Surrey")
+        bob.goto(f"{url}/checklist")
+        settle(bob)
+        expect(bob.get_by_label("Name of the proposal")).to_be_visible()
+        expect(bob.get_by_text("Legal with Surrey")).to_have_count(0)
+
+        sidebar = ann.get_by_test_id("stSidebar")
+        sidebar.get_by_text("Share, rename or delete").click()
+        sidebar.get_by_role("combobox", name="Share with").click()
+        ann.get_by_role("option", name="Bob").click()
+        sidebar.get_by_text("Can edit").click()
+        sidebar.get_by_role("button", name="Share").click()
+        settle(ann)
+        expect(sidebar.get_by_text("Bob: can edit")).to_be_visible()
+
+        # Bob now has it, edits a note, and Ann sees his change.
+        bob.goto(f"{url}/checklist")
+        settle(bob)
+        expect(bob.get_by_role("heading", name="Legal with Surrey")).to_be_visible()
+        expect(bob.get_by_text("Belongs to Ann; you can edit it.")).to_be_visible()
+        notes = bob.get_by_label("Notes").first
+        notes.fill("Bob: Surrey's contract ran four years")
+        notes.press("Control+Enter")
+        settle(bob)
+        ann.goto(f"{url}/checklist")
+        settle(ann)
+        expect(ann.get_by_label("Notes").first).to_have_value(
+            "Bob: Surrey's contract ran four years"
+        )
+
+        # An officer cannot reach library or account management.
+        bob.goto(f"{url}/library")
+        settle(bob)
+        expect(bob.get_by_role("heading", name="Library")).to_be_visible()
+        expect(bob.get_by_role("heading", name="Add a document")).to_have_count(0)
+        bob.goto(f"{url}/accounts")
+        settle(bob)
+        expect(bob.get_by_text("Only an admin can add or change accounts.")).to_be_visible()
+        expect(bob.get_by_role("heading", name="Add an account")).to_have_count(0)
+        bob.screenshot(path=ARTIFACTS / "officer-accounts-page.png", full_page=True)
+        browser.close()
+
+
+def test_a_note_typed_and_exported_at_once_is_in_every_format(server: tuple[str, float]) -> None:
+    from io import BytesIO
+
+    from docx import Document
+    from playwright.sync_api import expect, sync_playwright
+    from pypdf import PdfReader
+
+    url, _ = server
+    expect.set_options(timeout=90_000)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+        page.set_default_timeout(90_000)
+        _new_assessment(page, url, "Waste partnership with Z")
+        got = {}
+        for n, (fmt, ext) in enumerate((("Markdown", "md"), ("Word", "docx"), ("PDF", "pdf"))):
+            note = f"Note {n} typed then exported at once: tonnage data from the waste team"
+            # Typed, not committed: no blur, no Ctrl+Enter, straight to the button.
+            page.get_by_label("Notes").nth(n).fill(note)
+            with page.expect_download() as download:
+                page.get_by_role("button", name=f"Export briefing ({fmt})").click()
+            data = Path(download.value.path()).read_bytes()
+            if ext == "md":
+                text = data.decode("utf-8")
+            elif ext == "docx":
+                text = "\n".join(p.text for p in Document(BytesIO(data)).paragraphs)
+            else:
+                text = " ".join(
+                    " ".join((p.extract_text() or "").split())
+                    for p in PdfReader(BytesIO(data)).pages
+                )
+            got[fmt] = text
+            for earlier in range(n + 1):
+                assert f"Note {earlier} typed then exported at once" in text, (fmt, text[:800])
+            settle(page)
+        assert all("Waste partnership with Z" in t for t in got.values())
+        browser.close()
+
+
+def test_pages_fit_desktop_and_phone_widths(server: tuple[str, float]) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    url, _ = server
+    expect.set_options(timeout=120_000)
+    ARTIFACTS.mkdir(exist_ok=True)
+    problems: dict[str, list[str]] = {}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(120_000)
+        _ask(page, url, "Two county councils want to share a legal team: what should we consider?")
+        _new_assessment(page, url, "Legal services with the county council and its districts")
+        for name, path, ready in (
+            ("ask", "/ask", "Sources"),
+            ("case-studies", "/cases", "Case studies"),
+            ("checklist", "/checklist", "Checklist"),
+            ("library", "/library", "Library"),
+        ):
+            page.set_viewport_size({"width": 1400, "height": 1000})
+            page.goto(url + path)
+            settle(page)
+            if name == "ask":  # a new page load starts with no conversation open
+                page.get_by_test_id("stSidebar").get_by_text("Two county councils").click()
+                settle(page)
+            # The same session at both widths (a phone gets the page as it reflows).
+            for width, height in ((1400, 1000), (390, 844)):
+                page.set_viewport_size({"width": width, "height": height})
+                expect(page.get_by_text(ready, exact=True).first).to_be_visible()
+                page.wait_for_timeout(1500)
+                page.screenshot(path=ARTIFACTS / f"{name}-{width}.png", full_page=True)
+                found = page.evaluate(OVERFLOW_JS)
+                if found:
+                    problems[f"{name} at {width}px"] = found
+        browser.close()
+    assert not problems, problems
