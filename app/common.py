@@ -268,6 +268,7 @@ PAGE_CSS = """
 <style>
 [data-testid="stPageLink"] p, [data-testid="stPageLink-NavLink"] span,
 [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li,
+[data-testid="stMarkdownContainer"] span,
 [data-testid="stCaptionContainer"], [data-testid="stExpander"] summary p,
 .stButton button p, [data-testid="stDownloadButton"] button p,
 [data-testid="stWidgetLabel"] p {
