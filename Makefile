@@ -39,13 +39,13 @@ test: setup browser
 	$(PY) -m pytest -q
 
 lint: setup
-	$(VENV)/bin/ruff check kb ingest app eval tests bench
-	$(VENV)/bin/ruff format --check kb ingest app eval tests bench
-	$(VENV)/bin/mypy kb ingest
+	$(VENV)/bin/ruff check kb ingest app eval cli tests bench
+	$(VENV)/bin/ruff format --check kb ingest app eval cli tests bench
+	$(VENV)/bin/mypy kb ingest app eval cli bench
 
 fix: setup
-	$(VENV)/bin/ruff check --fix kb ingest app eval tests bench
-	$(VENV)/bin/ruff format kb ingest app eval tests bench
+	$(VENV)/bin/ruff check --fix kb ingest app eval cli tests bench
+	$(VENV)/bin/ruff format kb ingest app eval cli tests bench
 
 bench: setup
 	# Prints figures (asserts nothing); about five minutes on 2 cores.

@@ -7,7 +7,7 @@ from dataclasses import asdict, is_dataclass
 from typing import Any
 
 from kb.api import KnowledgeBase
-from kb.models import SECTION_SEP
+from kb.core.records import SECTION_SEP
 
 STARTERS = [
     "What are the main benefits of sharing services?",
@@ -53,7 +53,7 @@ def is_help_request(question: str) -> bool:
 def ask(
     kb: KnowledgeBase, question: str, history: list[dict[str, str]] | None = None
 ) -> dict[str, Any]:
-    """The answer to a question as its record's dict (kb.models.Answer.to_dict).
+    """The answer to a question as its record's dict (kb.core.results.Answer.to_dict).
 
     Stored as the conversation turn's payload, so a chat survives a restart and
     the page, the exports and the evaluation read the same record. Raises

@@ -11,12 +11,12 @@ from collections.abc import Callable, Iterable
 
 import streamlit as st
 
-from kb.accounts import ADMIN, Account, AccountError, AccountStore
 from kb.api import KnowledgeBase
-from kb.assessments import AssessmentStore
-from kb.settings import Settings, get_settings
-from kb.state import ChatStore
-from kb.store import NoIndexError, StoreUnavailableError
+from kb.checklist.assessments import AssessmentStore
+from kb.core.settings import Settings, get_settings
+from kb.core.store import NoIndexError, StoreUnavailableError
+from kb.workspace.accounts import ADMIN, Account, AccountError, AccountStore
+from kb.workspace.state import ChatStore
 
 DEFAULT_USER = "officer"
 # Page files, relative to app/Home.py (the router), and their URL paths.

@@ -10,8 +10,8 @@ import streamlit as st
 
 from app.cases import matching
 from app.common import knowledge_base
-from kb.checklist import ChecklistItem, load_checklist
-from kb.models import SearchFilters
+from kb.checklist.questions import ChecklistItem, load_checklist
+from kb.core.records import SearchFilters
 
 
 def checklist() -> Any:

@@ -9,8 +9,8 @@ from ingest.errors import IngestError
 from ingest.loaders import SUPPORTED
 from ingest.manifest import meta_from_entry, slugify
 from ingest.pipeline import ingest
-from kb.models import IngestReport
-from kb.settings import Settings
+from kb.core.records import IngestReport
+from kb.core.settings import Settings
 
 UPLOAD_TYPES = sorted(s.lstrip(".") for s in SUPPORTED)
 
@@ -88,7 +88,7 @@ def remove_document(settings: Settings, doc_id: str) -> IngestReport:
 
 
 def _referenced(settings: Settings, path: Path) -> bool:
-    from kb.store import IndexStore
+    from kb.core.store import IndexStore
 
     index = IndexStore(settings).open()
     return any(Path(d.meta.file) == path for d in index.documents.values())

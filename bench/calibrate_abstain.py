@@ -19,8 +19,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from eval.gold import load_out_of_scope, load_questions  # noqa: E402
-from kb.abstain import Signals, should_abstain  # noqa: E402
-from kb.answer import retrieval_query  # noqa: E402
+from kb.answers.abstain import Signals, should_abstain  # noqa: E402
+from kb.answers.question import retrieval_query  # noqa: E402
 from kb.api import KnowledgeBase  # noqa: E402
 
 Row = tuple[str, Signals]

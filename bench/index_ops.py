@@ -9,40 +9,19 @@ loading the model, because that is what the user waits for.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import scratch_dir
-
-
-def _kb_ingest(data_dir: str) -> tuple[float, dict[str, Any]]:
-    env = {**os.environ, "KB_DATA_DIR": data_dir, "HF_HUB_OFFLINE": "1"}
-    t0 = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "kb.cli", "ingest", "--json"],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-        timeout=600,
-    )
-    wall = time.perf_counter() - t0
-    if done.returncode != 0:
-        raise RuntimeError(f"kb ingest failed: {done.stderr.strip()[-500:]}")
-    return wall, json.loads(done.stdout.strip().splitlines()[-1])
+from bench.common import run_kb, scratch_dir
 
 
 def bench_index_ops(keep: Path | None = None) -> dict[str, Any]:
     """Time ``kb ingest`` twice on a fresh data directory (``keep``: use it, and leave it)."""
     work = keep or scratch_dir("index-ops") / "data"
     try:
-        full_wall, full = _kb_ingest(str(work))
-        noop_wall, noop = _kb_ingest(str(work))
+        full_wall, full = run_kb(work, "ingest", timeout=600)
+        noop_wall, noop = run_kb(work, "ingest", timeout=600)
     finally:
         if keep is None:
             shutil.rmtree(work.parent, ignore_errors=True)

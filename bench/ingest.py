@@ -22,8 +22,8 @@ from bench.common import bench_settings, peak_rss_mb, scratch_dir
 
 def bench_ingest() -> dict[str, Any]:
     from ingest.pipeline import ingest
-    from kb.embedder import embedder_for
-    from kb.store import IndexStore, embed_text
+    from kb.core.embedder import embedder_for
+    from kb.core.store import IndexStore, embed_text
 
     work = scratch_dir("ingest")
     try:

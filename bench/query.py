@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from bench.common import bench_settings, peak_rss_mb, percentiles, scratch_dir, scratch_root
-from kb.settings import REPO_ROOT
+from kb.core.settings import REPO_ROOT
 
 SYNTHETIC_SIZES = (10_000, 100_000)
 CHUNKS_PER_DOCUMENT = 200
@@ -50,8 +50,8 @@ def corpus_words(settings: Any) -> list[str]:
 
 def build_synthetic(data_dir: Path, n_chunks: int, dim: int = 384, seed: int = 0) -> dict[str, Any]:
     """Write a complete build of ``n_chunks`` synthetic chunks and make it current."""
-    from kb.models import Chunk, DocumentMeta, Window, content_hash
-    from kb.store import DocumentRecord, IndexStore
+    from kb.core.records import Chunk, DocumentMeta, Window, content_hash
+    from kb.core.store import DocumentRecord, IndexStore
 
     settings = bench_settings(data_dir)
     rng = np.random.default_rng(seed)
@@ -135,7 +135,7 @@ def measure(data_dir: Path, n_questions: int = QUESTIONS) -> dict[str, Any]:
     from eval.gold import load_questions, subset
     from eval.retrieval import forget_query_vectors
     from kb.api import KnowledgeBase
-    from kb.search import MODES
+    from kb.retrieval.search import MODES
 
     questions = [q.question for q in subset(load_questions(DEV_QUESTIONS), n_questions)]
     kb = KnowledgeBase(bench_settings(data_dir))
@@ -192,7 +192,7 @@ def synthetic_dir(n: int) -> Path:
 
 
 def _complete(data: Path) -> bool:
-    from kb.store import IndexStore
+    from kb.core.store import IndexStore
 
     return IndexStore(bench_settings(data)).current_id() is not None
 

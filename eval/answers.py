@@ -31,7 +31,7 @@ from eval.gold import (
     subset as take_subset,
 )
 from kb.api import KnowledgeBase
-from kb.text import fold
+from kb.core.text import fold
 
 _MARK = re.compile(r"\[(\d+)\]")
 CASE_TOP = 3

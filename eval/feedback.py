@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from kb.settings import Settings
-from kb.state import ChatStore
+from kb.core.settings import Settings
+from kb.workspace.state import ChatStore
 
 REVIEW_NOTE = "candidate: add 1-3 exact evidence quotes, a kind, a style and a doc_id before use"
 CITATION_KEYS = ("n", "doc_id", "title", "section", "page", "text")

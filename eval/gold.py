@@ -11,10 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from kb.core.text import fold
 
 EVAL_DIR = Path(__file__).resolve().parent
 QUESTIONS = EVAL_DIR / "questions.jsonl"
@@ -33,14 +34,12 @@ SPLITS = ("tune", "test")
 KINDS = ("fact", "how-to", "legal", "numbers", "governance", "barrier", "case", "article")
 STYLES = ("keyword", "question", "situational")
 
-PUNCTUATION = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
 _VERSION = re.compile(r"\*\*Version:\s*(\d+)\*\*")
 
 
 def normalise(text: str) -> str:
-    """NFKC, lower case, straight quotes, hyphen dashes, one space for any whitespace."""
-    text = unicodedata.normalize("NFKC", text).lower().translate(PUNCTUATION)
-    return re.sub(r"\s+", " ", text).strip()
+    """NFKC, lower case, straight quotes, hyphen dashes, one space (:func:`kb.core.text.fold`)."""
+    return fold(text)
 
 
 @dataclass(frozen=True)
@@ -208,9 +207,7 @@ def file_hash(*paths: Path) -> str:
 
 
 # Words too common to make two questions alike.
-_COMMON = frozenset(
-    "a an and are be can do for how in is it of on our the to we what with".split()
-)
+_COMMON = frozenset("a an and are be can do for how in is it of on our the to we what with".split())
 # Above this content-word overlap a tune question too nearly repeats a test question.
 NEAR_DUPLICATE = 0.4
 

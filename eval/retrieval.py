@@ -32,9 +32,10 @@ from typing import Any
 import numpy as np
 from ranx import Qrels, Run, evaluate
 
-from eval.gold import PUNCTUATION, GoldQuestion
+from eval.gold import GoldQuestion
 from kb.api import KnowledgeBase
-from kb.models import Passage
+from kb.core.results import Passage
+from kb.core.text import PUNCTUATION
 
 RANX_METRICS = ("hit_rate@1", "hit_rate@5", "hit_rate@10", "mrr@10", "ndcg@10")
 RECALL_METRIC = "recall@10"
@@ -281,7 +282,7 @@ def evaluate_retrieval(
     The configurations take turns on each question, so their latencies are
     measured under the same conditions on a machine that other work shares.
     """
-    from kb.search import MODES
+    from kb.retrieval.search import MODES
 
     modes = list(modes or MODES)
     for mode in modes:  # load the model, Chroma and BM25 before timing anything

@@ -1,6 +1,7 @@
 """Choose the retrieval weights on the tune split only, for the corpus-adapted model.
 
     python -m eval.tune_retrieval            # writes eval/reports/tuning.{md,json}
+    python -m eval.tune_retrieval --current-variant   # weights only, for the model in use
 
 How, so that no figure is fitted on the questions it is reported on:
 
@@ -28,9 +29,10 @@ import numpy as np
 from eval.gold import EVAL_DIR, GoldQuestion, load_questions
 from ingest.pipeline import ingest
 from kb.api import KnowledgeBase
-from kb.search import hybrid_search
-from kb.settings import Settings, get_settings
-from kb.store import Index, IndexStore
+from kb.core.settings import Settings, get_settings
+from kb.core.store import Index, IndexStore
+from kb.retrieval.focus import question_focus
+from kb.retrieval.search import hybrid_search
 from kb.tuning import tune
 from kb.tuning.pairs import holdout_fold
 
@@ -39,6 +41,7 @@ STAGE1 = {
     "rrf_k": (10, 30, 60),
     "dense_weight": (0.6, 0.8, 1.0, 1.3, 1.8),
     "window_weight": (0.0, 0.5),
+    "focus_weight": (0.0, 0.3, 0.6, 1.0),
 }
 STAGE2 = {
     "rerank_chunk_weight": (0.0, 0.5, 1.0, 2.0),
@@ -69,10 +72,13 @@ def score(
     questions: list[GoldQuestion],
     vectors: dict[str, list[float]],
     settings: Settings,
+    focus: dict[str, list[float] | None] | None = None,
 ) -> dict[str, float]:
     by_kind: dict[str, list[tuple[float, float, float]]] = {}
     for q in questions:
-        passages = hybrid_search(index, q.question, vectors[q.id], settings, 10)
+        passages = hybrid_search(
+            index, q.question, vectors[q.id], settings, 10, focus_embedding=(focus or {}).get(q.id)
+        )
         rank = next((p.rank for p in passages if q.is_relevant(p.chunk.text)), None)
         row = (float(rank == 1), float(rank is not None and rank <= 5), 1.0 / rank if rank else 0.0)
         by_kind.setdefault(q.kind, []).append(row)
@@ -100,7 +106,11 @@ def holdout_index(settings: Settings, training: dict[str, Any]) -> tuple[Setting
 
 
 def grid(
-    index: Index, held: Settings, questions: list[GoldQuestion], vectors: dict[str, list[float]]
+    index: Index,
+    held: Settings,
+    questions: list[GoldQuestion],
+    vectors: dict[str, list[float]],
+    focus: dict[str, list[float] | None],
 ) -> list[dict[str, Any]]:
     """Every first-stage setting, then the second stage over the best few of them."""
     off = {"rerank_chunk_weight": 0.0, "rerank_sentence_weight": 0.0}
@@ -108,7 +118,10 @@ def grid(
     for values in itertools.product(*STAGE1.values()):
         knobs = {**dict(zip(STAGE1, values, strict=True)), **off}
         results.append(
-            {"settings": knobs, **score(index, questions, vectors, held.model_copy(update=knobs))}
+            {
+                "settings": knobs,
+                **score(index, questions, vectors, held.model_copy(update=knobs), focus),
+            }
         )
     for first in sorted(results, key=ranking, reverse=True)[:KEEP_STAGE1]:
         for values in itertools.product(*STAGE2.values()):
@@ -116,10 +129,15 @@ def grid(
             results.append(
                 {
                     "settings": knobs,
-                    **score(index, questions, vectors, held.model_copy(update=knobs)),
+                    **score(index, questions, vectors, held.model_copy(update=knobs), focus),
                 }
             )
     return results
+
+
+def _focus(kb: KnowledgeBase, question: str) -> list[float] | None:
+    text = question_focus(question)
+    return kb.embed_query(text) if text else None
 
 
 def ranking(row: dict[str, Any]) -> tuple[float, float]:
@@ -132,7 +150,10 @@ def main(argv: list[str]) -> int:
     questions = [q for q in load_questions(split="tune") if holdout_fold(q.id)]
     results: list[dict[str, Any]] = []
     defaults: dict[str, Any] = {}
-    for epochs, rate, negatives in VARIANTS:
+    variants: tuple[tuple[int, float, bool], ...] = VARIANTS
+    if "--current-variant" in argv:  # re-choose the weights only, for the variant in use
+        variants = ((base.tune_epochs, base.tune_learning_rate, base.tune_hard_negatives),)
+    for epochs, rate, negatives in variants:
         training = {
             "tune_epochs": epochs,
             "tune_learning_rate": rate,
@@ -142,16 +163,17 @@ def main(argv: list[str]) -> int:
         cached(index)
         kb = KnowledgeBase(held)
         vectors = {q.id: kb.embed_query(q.question) for q in questions}
-        for row in grid(index, held, questions, vectors):
+        focus = {q.id: _focus(kb, q.question) for q in questions}
+        for row in grid(index, held, questions, vectors, focus):
             results.append({**row, "settings": {**training, **row["settings"]}})
         if all(getattr(base, k) == v for k, v in training.items()):
             current = {k: getattr(base, k) for k in (*STAGE1, *STAGE2)}
             defaults = {
                 "settings": {**training, **current},
-                **score(index, questions, vectors, held.model_copy(update=current)),
+                **score(index, questions, vectors, held.model_copy(update=current), focus),
             }
     best = max(results, key=ranking)
-    report = {
+    report: dict[str, Any] = {
         "questions": len(questions),
         "by_source": {s: sum(q.source == s for q in questions) for s in ("dev", "officer")},
         "split": "tune (held-out half)",

@@ -2,7 +2,7 @@
 
 A guide's case study is a ``case-study`` section ("Case study N" plus its
 title) with parts "What was the approach?", "What's been achieved?", "What's
-been learned?" and "Contacts". Each becomes a :class:`~kb.models.CaseRecord`
+been learned?" and "Contacts". Each becomes a :class:`~kb.core.records.CaseRecord`
 holding its text by part, the savings it states, its lessons and contacts, and
 facets read by rule (councils, services, model, start). Whatever parts are
 missing are left empty: a case study without headings still becomes a record.
@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kb.case_facets import (
+from kb.core.case_facets import (
     council_types_of,
     detect_model,
     detect_services,
@@ -27,8 +27,7 @@ from kb.case_facets import (
     parse_savings,
     sentences,
 )
-from kb.cases import page_at
-from kb.models import SECTION_SEP, CaseRecord, Chunk
+from kb.core.records import SECTION_SEP, CaseRecord, Chunk, page_at
 
 __all__ = ["ARTIFACT_VERSION", "CaseSource", "build_cases_artifact", "extract_cases"]
 

@@ -6,7 +6,7 @@ import re
 
 from llama_index.core.node_parser import SentenceSplitter
 
-from kb.models import Chunk, CleanDocument, Section, content_hash
+from kb.core.records import Chunk, CleanDocument, Section, content_hash
 
 # Diagrams of the guide's own structure are navigation, not guidance.
 SKIPPED_KINDS = ("navigation",)

@@ -14,7 +14,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
-from kb.models import PageMark
+from kb.core.records import PageMark
 
 _FOOTER_LEFT = re.compile(r"^\s*(\d{1,3})\s{3,}(\S.*?)\s*$")
 _FOOTER_RIGHT = re.compile(r"^\s*(\S.*?)\s{3,}(\d{1,3})\s*$")

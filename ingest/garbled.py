@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from kb.text import fold
+from kb.core.text import fold
 
 __all__ = ["garbled_spans"]
 

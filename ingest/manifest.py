@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from ingest.errors import IngestError
-from kb.models import DocumentMeta
+from kb.core.records import DocumentMeta
 
 KINDS = ("guide", "article", "report", "note")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,80}$")

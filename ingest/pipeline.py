@@ -25,16 +25,16 @@ from ingest.loaders import SUPPORTED, load_file
 from ingest.manifest import read_manifest, slugify
 from ingest.structure import load_profile, split_sections
 from ingest.windows import sentence_windows
-from kb.models import Chunk, CleanDocument, DocumentMeta, IngestReport, Window, content_hash
-from kb.settings import Settings
-from kb.store import (
+from kb.core.model_registry import active_model, model_identity
+from kb.core.records import Chunk, CleanDocument, DocumentMeta, IngestReport, Window, content_hash
+from kb.core.settings import Settings
+from kb.core.store import (
     DocumentRecord,
     Index,
     IndexStore,
     NoIndexError,
     embed_text,
 )
-from kb.tuning.registry import active_model, model_identity
 
 # Bump when cleaning, structure or chunking change, so every document is redone.
 PIPELINE_VERSION = "7"
@@ -346,7 +346,7 @@ def _embed_new(prepared: list[Prepared], settings: Settings, progress: bool) -> 
     if not texts:
         return
     # Imported here: loading torch costs seconds a no-op re-ingest need not pay.
-    from kb.embedder import embedder_for
+    from kb.core.embedder import embedder_for
 
     model = embedder_for(settings)
     # Batches of like lengths pad least: long chunks and short windows apart.

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import yaml
 
-from kb.models import Section
+from kb.core.records import Section
+from kb.core.text import fold
 
 _CASE = re.compile(r"^case study (\d+)$", re.I)
 _CASE_PART = re.compile(
@@ -71,8 +72,7 @@ def paragraphs(text: str) -> list[Paragraph]:
 
 
 def _norm(text: str) -> str:
-    text = text.lower().replace("’", "'").replace("‘", "'").replace("–", "-")
-    return re.sub(r"\s+", " ", text).strip().rstrip(":")
+    return fold(text).rstrip(":")
 
 
 def _is_prose(p: Paragraph | None) -> bool:

@@ -6,10 +6,11 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from kb.models import Answer, Passage, SearchFilters
-from kb.search import MODES, hybrid_search
-from kb.settings import Settings, get_settings
-from kb.store import Index, IndexStore, StoreUnavailableError, server_url
+from kb.core.records import SearchFilters
+from kb.core.results import Answer, Passage
+from kb.core.settings import Settings, get_settings
+from kb.core.store import Index, IndexStore, StoreUnavailableError, server_url
+from kb.retrieval.search import MODES, focus_vector, hybrid_search
 
 
 class QueryError(ValueError):
@@ -49,7 +50,7 @@ class KnowledgeBase:
         """The model the current build was embedded with (queries must use the same one)."""
         index = self.index
         if self._embedder is None:
-            from kb.embedder import embedder_for
+            from kb.core.embedder import embedder_for
 
             model = build_model(index)
             self._embedder = embedder_for(self.settings, model)
@@ -123,13 +124,14 @@ class KnowledgeBase:
                 f"The index was built with a {built_dim}-dimensional embedding model, but "
                 f"KB_EMBED_MODEL gives {len(embedding)} dimensions; run `kb ingest` to re-embed."
             )
-        return hybrid_search(index, query, embedding, self.settings, k, filters, mode)
+        focus = focus_vector(query, self.settings, self.embed_query) if embedding else None
+        return hybrid_search(index, query, embedding, self.settings, k, filters, mode, focus)
 
     @property
     def answerer(self) -> Any:
-        """The answer builder (kb.answer.Answerer), with its sentence-vector cache."""
+        """The answer builder (kb.answers.answerer.Answerer), with its sentence-vector cache."""
         if self._answerer is None:
-            from kb.answer import Answerer, AnswerTools
+            from kb.answers.answerer import Answerer, AnswerTools
 
             self._answerer = Answerer(
                 self.settings,
@@ -151,13 +153,14 @@ class KnowledgeBase:
             history: earlier turns, oldest first (``{"role", "content"}`` dicts or
                 earlier questions); a follow-up question is retrieved with them.
         Returns:
-            An :class:`~kb.models.Answer`; ``answer.to_dict()`` is the JSON form.
+            An :class:`~kb.core.results.Answer`; ``answer.to_dict()`` is the JSON form.
         """
         return self.answerer.answer(question, history)
 
     def case_library(self) -> Any:
-        """Case-study records of the current build, reviewed data applied (kb.cases.CaseLibrary)."""
-        from kb.cases import REVIEWED_FILE, library_for
+        """The current build's case-study records, reviewed data applied (a CaseLibrary)."""
+        from kb.cases.library import REVIEWED_FILE
+        from kb.cases.matching import library_for
 
         return library_for(self.index, self.settings.corpus_dir / REVIEWED_FILE)
 
@@ -168,7 +171,7 @@ class KnowledgeBase:
         council_type: str | None = None,
         kind: str | None = None,
     ) -> list[Any]:
-        """Case-study records (kb.models.CaseRecord), filtered; None means any.
+        """Case-study records (kb.core.records.CaseRecord), filtered; None means any.
 
         Args:
             service: a service of the vocabulary, or part of one ("revenues").
@@ -176,17 +179,17 @@ class KnowledgeBase:
             council_type: "district", "county", "unitary", "London borough" ...
             kind: "full" (the guide's case studies) or "short" (named examples).
         """
-        from kb.cases import filter_cases
+        from kb.cases.library import filter_cases
 
         return filter_cases(self.case_library().records, service, model, council_type, kind)
 
     def match_cases(self, text: Any, k: int = 5) -> list[Any]:
-        """Case studies that fit a question or situation, best first (kb.cases.CaseMatch).
+        """Case studies that fit a question or situation, best first (kb.cases.matching.CaseMatch).
 
         Each match has ``.record``, ``.score`` and ``.reason`` (why it matched, in
-        words). ``text`` may also be a profile dict (see kb.cases.profile_text).
+        words). ``text`` may also be a profile dict (see kb.cases.matching.profile_text).
         """
-        from kb.cases import profile_text
+        from kb.cases.matching import profile_text
 
         if k < 1 or k > 100:
             raise QueryError("k must be between 1 and 100.")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from kb.api import KnowledgeBase
-from kb.settings import REPO_ROOT, Settings
+from kb.core.settings import REPO_ROOT, Settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -68,7 +68,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--update-snapshots",
         action="store_true",
-        help="Rewrite tests/kb/snapshots/ from the answers the product gives now.",
+        help="Rewrite tests/kb/answers/snapshots/ from the answers the product gives now.",
     )
 
 
@@ -81,9 +81,9 @@ def built_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     with it, so answers, thresholds and snapshots are tested as users get them.
     """
     from ingest.pipeline import ingest
-    from kb.store import IndexStore
+    from kb.core.model_registry import current_model_dir
+    from kb.core.store import IndexStore
     from kb.tuning import tune
-    from kb.tuning.registry import current_model_dir
 
     settings = make_settings(tmp_path_factory.mktemp("built") / "data")
     report = ingest(settings, progress=False)

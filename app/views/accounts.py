@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app.common import account_store, chat_store, current_user, is_admin, md_escape
-from kb.accounts import ADMIN, OFFICER, AccountError
+from kb.workspace.accounts import ADMIN, OFFICER, AccountError
 
 store = account_store()
 user = current_user()

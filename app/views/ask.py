@@ -28,9 +28,9 @@ from app.common import (
     model_ready,
 )
 from kb.api import QueryError
-from kb.export import conversation_docx, conversation_markdown, conversation_pdf
-from kb.state import Feedback
-from kb.store import StoreUnavailableError
+from kb.core.store import StoreUnavailableError
+from kb.workspace.export import conversation_docx, conversation_markdown, conversation_pdf
+from kb.workspace.state import Feedback
 
 user = current_user()
 kb = knowledge_base()
@@ -83,7 +83,7 @@ def render_sources(citations: list[dict[str, Any]], key: str) -> None:
 
 
 def render_answer(answer: dict[str, Any], key: str) -> None:
-    """One answer, rendered from its record (kb.models.Answer.to_dict), never re-parsed."""
+    """One answer, rendered from its record (kb.core.results.Answer.to_dict), never re-parsed."""
     if answer.get("abstained"):
         st.info("Not covered: the guidance in the library does not answer this question.")
     st.markdown(answer_markdown(answer, key))
@@ -217,16 +217,17 @@ st.caption(
     "before relying on them; some date from 2011."
 )
 
-if chat_id and turns:
+if chat_id is not None and turns:
+    chat: int = chat_id
     title = titles.get(chat_id, "Conversation")
     with st.sidebar:
         export_buttons(
             "conversation",
             f"conversation-{chat_id}",
             {
-                "Markdown": lambda: conversation_markdown(title, store.turns(user, chat_id)),
-                "Word": lambda: conversation_docx(title, store.turns(user, chat_id)),
-                "PDF": lambda: conversation_pdf(title, store.turns(user, chat_id)),
+                "Markdown": lambda: conversation_markdown(title, store.turns(user, chat)),
+                "Word": lambda: conversation_docx(title, store.turns(user, chat)),
+                "PDF": lambda: conversation_pdf(title, store.turns(user, chat)),
             },
         )
         mine = owners.get(chat_id) == user
@@ -248,14 +249,21 @@ for i, turn in enumerate(turns):
 question = st.chat_input(
     "Ask a question about sharing services", max_chars=kb.settings.max_question_chars
 )
-retry = st.session_state.get("retry_question")
-if retry and not question:
-    # A refused question stays, to be changed and asked again, not typed from scratch.
+
+
+def retry_form(retry: dict[str, str]) -> str | None:
+    """A refused question stays, to be changed and asked again, not typed from scratch."""
     st.warning(md_escape(str(retry["error"])))
     with st.form("retry"):
         edited = st.text_area("Your question", value=str(retry["question"]), height=120)
         if st.form_submit_button("Ask again"):
-            question = edited
+            return edited
+    return None
+
+
+retry = st.session_state.get("retry_question")
+if retry and not question:
+    question = retry_form(retry)
 if not turns and not question:
     st.markdown("**Try one of these:**")
     for n, starter in enumerate(STARTERS):
@@ -273,7 +281,9 @@ elif question:
             answer = ask(kb, question, history)
     except QueryError as exc:
         st.session_state["retry_question"] = {"question": question, "error": str(exc)}
-        st.rerun()
+        if retry:  # the form is already on the page: show it again with the new message
+            st.rerun()
+        retry_form(st.session_state["retry_question"])
     except StoreUnavailableError as exc:  # the deployment's problem: say so, no traceback
         st.error(md_escape(str(exc)))
     else:

@@ -19,9 +19,9 @@ from app.common import (
     model_ready,
 )
 from app.guidance import checklist, locate, related
-from kb.accounts import EVERYONE
-from kb.assessments import ACCESS, STATUSES, AssessmentError
-from kb.export import assessment_docx, assessment_markdown, assessment_pdf
+from kb.checklist.assessments import ACCESS, STATUSES, AssessmentError
+from kb.workspace.accounts import EVERYONE
+from kb.workspace.export import assessment_docx, assessment_markdown, assessment_pdf
 
 user = current_user()
 kb = knowledge_base()
@@ -217,7 +217,7 @@ for n, (section, group) in enumerate(groupby(items, key=lambda i: i.section_titl
                 left.selectbox(
                     "Status",
                     list(STATUSES),
-                    format_func=STATUSES.get,
+                    format_func=lambda s: STATUSES.get(s, s),
                     key=status_key,
                     on_change=save,
                     args=(item.id,),

@@ -7,7 +7,7 @@ import streamlit as st
 from app.common import highlighted, is_admin, knowledge_base, md_escape, settings
 from app.uploads import UPLOAD_TYPES, add_document, remove_document
 from ingest.errors import IngestError
-from kb.models import SECTION_SEP
+from kb.core.records import SECTION_SEP
 
 kb = knowledge_base()
 index = kb.index

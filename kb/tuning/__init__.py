@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from kb.core.model_registry import active_model
 from kb.tuning.build import TuneResult, collect_pairs, tune
 from kb.tuning.pairs import TrainingPair, mine_pairs
-from kb.tuning.registry import active_model
 
 __all__ = ["TrainingPair", "TuneResult", "active_model", "collect_pairs", "mine_pairs", "tune"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -11,22 +12,24 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from kb.settings import Settings
-from kb.store import Index
-from kb.tuning.pairs import TrainingPair, mine_pairs, tune_questions
-from kb.tuning.registry import (
+from kb.core.model_registry import (
     INFO_FILE,
     disk_mb,
-    inputs_hash,
     model_dir_for,
     model_identity,
     models_dir,
     read_info,
     switch_model,
 )
+from kb.core.settings import Settings
+from kb.core.store import Index
+from kb.tuning.pairs import TrainingPair, mine_pairs, tune_questions
 from kb.tuning.trainer import TrainParams, train_model
 
-__all__ = ["TuneResult", "collect_pairs", "tune", "train_params"]
+__all__ = ["TuneResult", "collect_pairs", "inputs_hash", "tune", "train_params"]
+
+# Bump when mining or training change in a way the hash does not see.
+TUNING_VERSION = "1"
 
 
 @dataclass
@@ -45,6 +48,14 @@ class TuneResult:
         return asdict(self)
 
 
+def inputs_hash(base: str, pairs: list[TrainingPair], params: TrainParams) -> str:
+    digest = hashlib.sha256(f"{TUNING_VERSION}|{model_identity(base)}|".encode())
+    digest.update(json.dumps(asdict(params), sort_keys=True).encode())
+    for p in pairs:
+        digest.update(f"{p.source}\x1f{p.query}\x1f{p.passage}\x1e".encode())
+    return digest.hexdigest()[:12]
+
+
 def train_params(settings: Settings) -> TrainParams:
     return TrainParams(
         epochs=settings.tune_epochs,
@@ -59,15 +70,16 @@ def train_params(settings: Settings) -> TrainParams:
 def _feedback(settings: Settings) -> list[dict[str, Any]]:
     if not settings.state_db.exists():  # never create the app's database just to read it
         return []
-    from kb.state import ChatStore
+    from kb.workspace.state import ChatStore
 
     return ChatStore(settings.state_db).feedback()
 
 
 def collect_pairs(settings: Settings, index: Index, holdout: bool = False) -> list[TrainingPair]:
     """Every training pair for the current build (``holdout`` keeps half of tune out)."""
-    from kb.cases import REVIEWED_FILE, library_for
-    from kb.checklist import load_checklist
+    from kb.cases.library import REVIEWED_FILE
+    from kb.cases.matching import library_for
+    from kb.checklist.questions import load_checklist
 
     cases = library_for(index, settings.corpus_dir / REVIEWED_FILE).records
     items = load_checklist(settings.corpus_dir / "checklist.yaml").items

@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kb.models import Chunk
-from kb.store import Index, embed_text
-from kb.text import fold, split_sentences
+from kb.core.records import Chunk
+from kb.core.store import Index, embed_text
+from kb.core.text import fold, split_sentences
 
 __all__ = ["TrainingPair", "mine_pairs", "tune_questions", "holdout_fold"]
 

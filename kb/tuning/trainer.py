@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from kb.tuning.pairs import TrainingPair
 
@@ -82,7 +83,7 @@ def train_model(
     try:
         model = SentenceTransformer(base_model, device="cpu")
         model.max_seq_length = params.max_tokens
-        encoder = model[0].auto_model
+        encoder: Any = model[0].auto_model
         for p in encoder.embeddings.parameters():
             p.requires_grad = False
         for layer in encoder.encoder.layer[: params.freeze_layers]:

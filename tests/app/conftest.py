@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from kb.settings import REPO_ROOT, Settings, get_settings
+from kb.core.settings import REPO_ROOT, Settings, get_settings
 
 HOME = REPO_ROOT / "app" / "Home.py"
 

@@ -7,8 +7,8 @@ from collections.abc import Callable
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from kb.accounts import AccountStore
-from kb.settings import Settings, get_settings
+from kb.core.settings import Settings, get_settings
+from kb.workspace.accounts import AccountStore
 
 
 def _sign_in(at: AppTest, name: str, password: str) -> AppTest:

@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 from streamlit.testing.v1 import AppTest
 
-from kb.settings import Settings
-from kb.state import ChatStore
+from kb.core.settings import Settings
+from kb.workspace.state import ChatStore
 
 QUESTION = "What are the benefits of sharing a chief executive between councils?"
 

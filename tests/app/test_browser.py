@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from kb.settings import REPO_ROOT, Settings
+from kb.core.settings import REPO_ROOT, Settings
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = REPO_ROOT / "test-artifacts"
@@ -281,7 +281,7 @@ def test_two_officers_keep_their_work_apart_until_they_share(
 ) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    from kb.accounts import AccountStore
+    from kb.workspace.accounts import AccountStore
 
     accounts = AccountStore(app_settings.state_db)
     accounts.create("Bea Admin", "bea's password")

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from docx import Document
 from streamlit.testing.v1 import AppTest
 
-from kb.assessments import AssessmentStore
-from kb.settings import Settings
+from kb.checklist.assessments import AssessmentStore
+from kb.core.settings import Settings
 
 
 def _create(at: AppTest, name: str) -> AppTest:
@@ -80,8 +80,8 @@ def test_a_checklist_link_without_an_assessment_offers_to_start_one(
 
 
 def test_exported_briefings_hold_the_notes(app_settings: Settings) -> None:
-    from kb.checklist import load_checklist
-    from kb.export import assessment_docx, assessment_markdown
+    from kb.checklist.questions import load_checklist
+    from kb.workspace.export import assessment_docx, assessment_markdown
 
     checklist = load_checklist(app_settings.corpus_dir / "checklist.yaml")
     store = AssessmentStore(app_settings.state_db)

@@ -9,8 +9,8 @@ from streamlit.testing.v1 import AppTest
 
 from app.uploads import add_document, remove_document, upload_dir
 from ingest.errors import IngestError
-from kb.settings import Settings
-from kb.store import IndexStore
+from kb.core.settings import Settings
+from kb.core.store import IndexStore
 
 
 def test_the_library_lists_documents_with_dates(open_app: Callable[..., AppTest]) -> None:

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 from eval.feedback import REVIEW_NOTE, export_feedback
-from kb.settings import REPO_ROOT, Settings
-from kb.state import ChatStore, Feedback
+from kb.core.settings import REPO_ROOT, Settings
+from kb.workspace.state import ChatStore, Feedback
 
 
 def make_settings(data_dir: Path) -> Settings:
@@ -88,7 +88,7 @@ def test_cli_export(tmp_path: Path):
     out = tmp_path / "fb.jsonl"
     env = {**os.environ, "KB_DATA_DIR": str(settings.data_dir)}
     done = subprocess.run(
-        [sys.executable, "-m", "kb.cli", "eval", "feedback", "--export", str(out)],
+        [sys.executable, "-m", "cli", "eval", "feedback", "--export", str(out)],
         capture_output=True,
         text=True,
         env=env,
@@ -102,7 +102,7 @@ def test_cli_export(tmp_path: Path):
 def test_learned_lists_corrections_that_quote_a_passage(copied_index) -> None:
     from eval.feedback import learned_from_feedback
     from kb.api import KnowledgeBase
-    from kb.state import ChatStore, Feedback
+    from kb.workspace.state import ChatStore, Feedback
 
     kb = KnowledgeBase(copied_index)
     chunk = next(c for c in kb.index.chunks.values() if c.case_id == "south-london-waste")

@@ -19,7 +19,7 @@ from eval.gold import (
 )
 from ingest.manifest import read_manifest
 from ingest.pipeline import prepare_document
-from kb.settings import REPO_ROOT, Settings
+from kb.core.settings import REPO_ROOT, Settings
 
 CASE_IDS = set(
     yaml.safe_load((REPO_ROOT / "corpus/structure/lga-guide-2011.yaml").read_text("utf-8"))[

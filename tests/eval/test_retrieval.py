@@ -11,7 +11,8 @@ from eval.gold import QUESTIONS, GoldQuestion, load_questions, subset
 from eval.report import retrieval_report, stamp, write_report
 from eval.retrieval import QUALITY_METRICS, ConfigResult, evaluate_retrieval, judge, quote_end
 from kb.api import KnowledgeBase
-from kb.models import Chunk, Passage
+from kb.core.records import Chunk
+from kb.core.results import Passage
 
 SMOKE_QUESTIONS = 60
 # Floors about two questions (0.035) under what this subset scored when they were set

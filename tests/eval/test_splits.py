@@ -80,8 +80,8 @@ def test_no_officer_tuning_question_repeats_a_test_question() -> None:
 
 
 def test_word_overlap_sees_a_reworded_repeat() -> None:
-    a = "Why did Weymouth and West Dorset decide to share revenues and benefits instead of outsourcing it?"
-    b = "Why did Weymouth and Portland and West Dorset choose to share revenues and benefits instead of outsourcing?"
+    a = "Why did Weymouth and West Dorset decide to share revenues and benefits, not outsource?"
+    b = "Why did Weymouth and Portland and West Dorset choose to share revenues and benefits?"
     assert word_overlap(a, b) >= NEAR_DUPLICATE
     assert word_overlap(a, "Who audits a joint committee's accounts?") < NEAR_DUPLICATE
 

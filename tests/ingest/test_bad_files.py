@@ -24,9 +24,9 @@ from ingest.errors import IngestError
 from ingest.loaders import load_file
 from ingest.pipeline import extra_documents, ingest
 from kb.api import KnowledgeBase
-from kb.models import SearchFilters
-from kb.settings import Settings
-from kb.store import IndexStore
+from kb.core.records import SearchFilters
+from kb.core.settings import Settings
+from kb.core.store import IndexStore
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 LIMIT_MB = 0.05  # the size limit for these tests: 50 kB
@@ -238,7 +238,7 @@ def test_cli_exit_status_names_each_failure(small_corpus: Settings, upload_dir: 
         "KB_MAX_FILE_MB": str(LIMIT_MB),
         "HF_HUB_OFFLINE": "1",
     }
-    kb = [sys.executable, "-m", "kb.cli"]
+    kb = [sys.executable, "-m", "cli"]
     bad = subprocess.run(
         [*kb, "ingest", "-q", str(upload_dir)], env=env, capture_output=True, text=True, timeout=180
     )

@@ -9,8 +9,8 @@ import pytest
 from ingest.cases import CaseSource, extract_cases
 from ingest.structure import Profile, split_sections
 from kb.api import KnowledgeBase
-from kb.case_facets import parse_savings
-from kb.models import CaseRecord
+from kb.core.case_facets import parse_savings
+from kb.core.records import CaseRecord
 
 # The £ savings each case study's text states (approach and achieved), read by rule.
 STATED_SAVINGS = {

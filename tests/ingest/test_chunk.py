@@ -18,8 +18,8 @@ from ingest.chunk import chunk_document, make_splitter
 from ingest.manifest import read_manifest
 from ingest.pipeline import prepare_document
 from ingest.structure import load_profile, split_sections
-from kb.models import Chunk, CleanDocument, DocumentMeta, Section, content_hash
-from kb.settings import REPO_ROOT, Settings
+from kb.core.records import Chunk, CleanDocument, DocumentMeta, Section, content_hash
+from kb.core.settings import REPO_ROOT, Settings
 
 CORPUS = REPO_ROOT / "corpus"
 SETTINGS = Settings(corpus_dir=CORPUS)

@@ -20,8 +20,8 @@ from ingest.clean import (
     running_titles,
 )
 from ingest.structure import load_profile
-from kb.models import CleanDocument, DocumentMeta, PageMark
-from kb.settings import REPO_ROOT
+from kb.core.records import CleanDocument, DocumentMeta, PageMark
+from kb.core.settings import REPO_ROOT
 
 CORPUS = REPO_ROOT / "corpus"
 DOCS = CORPUS / "documents"

@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from kb.api import KnowledgeBase
-from kb.settings import REPO_ROOT, Settings
-from kb.store import IndexStore
+from kb.core.settings import REPO_ROOT, Settings
+from kb.core.store import IndexStore
 
 pytestmark = pytest.mark.slow
 
@@ -60,7 +60,7 @@ def start_ingest(settings: Settings, *paths: Path, progress: bool) -> subprocess
         KB_CORPUS_DIR=str(settings.corpus_dir),
         HF_HUB_OFFLINE="1",
     )
-    args = [sys.executable, "-m", "kb.cli", "ingest", *map(str, paths)]
+    args = [sys.executable, "-m", "cli", "ingest", *map(str, paths)]
     return subprocess.Popen(
         args if progress else [*args, "-q"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ingest.garbled import garbled_lines, garbled_spans
 from kb.api import KnowledgeBase
-from kb.settings import REPO_ROOT
+from kb.core.settings import REPO_ROOT
 
 INTERLEAVED = "announced their intention to retire. Councils district councils were discussing the"
 

@@ -19,9 +19,9 @@ from reportlab.pdfgen import canvas
 
 from ingest.pipeline import extra_documents, ingest
 from kb.api import KnowledgeBase
-from kb.models import SearchFilters
-from kb.settings import REPO_ROOT, Settings
-from kb.store import Index, IndexStore
+from kb.core.records import SearchFilters
+from kb.core.settings import REPO_ROOT, Settings
+from kb.core.store import Index, IndexStore
 
 GUIDE = "lga-guide-2011"
 # Page furniture and web clutter the cleaner removes (see ingest/clean.py).

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from ingest.chunk import SKIPPED_KINDS, chunk_document, make_splitter
 from ingest.clean import clean_pdf_text, clean_plain_text, clean_web_text
 from ingest.structure import Profile, load_profile, paragraphs, split_sections
-from kb.models import CleanDocument, DocumentMeta, Section
-from kb.settings import REPO_ROOT
+from kb.core.records import CleanDocument, DocumentMeta, Section
+from kb.core.settings import REPO_ROOT
 
 SPLITTER = make_splitter(160, 32)
 META = DocumentMeta(id="prop-doc", title="Property document", file="prop.txt", date="2020")
@@ -183,7 +183,7 @@ def test_repetitive_text_is_covered(unit: str, times: int) -> None:
 def test_every_corpus_document_is_covered_by_its_chunks() -> None:
     from ingest.manifest import read_manifest
     from ingest.pipeline import prepare_document
-    from kb.settings import Settings
+    from kb.core.settings import Settings
 
     config = Settings(corpus_dir=REPO_ROOT / "corpus")
     structure = config.corpus_dir / "structure"

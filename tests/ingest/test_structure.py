@@ -12,8 +12,8 @@ import pytest
 from ingest.manifest import read_manifest
 from ingest.pipeline import prepare_document
 from ingest.structure import Profile, load_profile, split_sections
-from kb.models import CleanDocument, Section
-from kb.settings import REPO_ROOT, Settings
+from kb.core.records import CleanDocument, Section
+from kb.core.settings import REPO_ROOT, Settings
 
 CORPUS = REPO_ROOT / "corpus"
 KEY_QUESTIONS = (

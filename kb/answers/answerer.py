@@ -1,0 +1,283 @@
+"""Grounded, extractive answers: the retrieved sentences that best answer a question.
+
+The answer is made of sentences copied from the retrieved passages, each
+followed by ``[n]``, the number of the passage it was copied from
+(:mod:`kb.answers.record` checks every one). Which sentences, in what order, is
+:mod:`kb.answers.compose`; whether to answer at all is :mod:`kb.answers.abstain`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from kb.answers.abstain import Coverage, Signals, should_abstain
+from kb.answers.compose import Candidate, compose
+from kb.answers.currency import load_currency
+from kb.answers.question import is_about_the_asker, join_names, retrieval_query, strip_terms
+from kb.answers.record import assemble, nearest_topics
+from kb.answers.sentences import Sentence, split_sentences
+from kb.checklist.questions import load_checklist
+from kb.core.results import Answer, Passage
+from kb.core.settings import Settings
+from kb.core.store import Index
+from kb.retrieval.search import focus_vector, hybrid_search
+
+__all__ = ["AnswerTools", "Answerer", "Assessment"]
+
+# How many of the retrieved passages sentences are drawn from, and how many
+# passages the closeness score looks at.
+SOURCE_PASSAGES = 5
+CLOSENESS_PASSAGES = 3
+
+
+class _BuildCache:
+    """What answering needs from one build: unit chunk vectors and the vocabulary."""
+
+    def __init__(self, index: Index) -> None:
+        vectors = index.embeddings().astype(np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        self.vectors = vectors / np.where(norms == 0, 1, norms)
+        self.row = {cid: i for i, cid in enumerate(index.order)}
+        texts: list[str] = []
+        for chunk in index.chunks.values():
+            texts += [chunk.text, chunk.section_label]
+        for record in index.documents.values():
+            texts += [str(v) for v in record.meta.to_dict().values() if v]
+        self.coverage = Coverage.from_texts(texts)
+        self.sentences: dict[str, list[Sentence]] = {}
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """A question as retrieved and judged: its set-aside names, passages and signals."""
+
+    names: tuple[str, ...]
+    set_aside: list[str]
+    qvec: np.ndarray
+    passages: list[Passage]
+    signals: Signals
+
+
+@dataclass(frozen=True)
+class AnswerTools:
+    """What the answer builder uses, handed in by its owner (kb.api.KnowledgeBase).
+
+    The builder never reaches back into the knowledge base: it gets the current
+    build, a way to embed a question and a batch of texts, the search it answers
+    from, and (optionally) case-study matching.
+    """
+
+    index: Callable[[], Index]
+    embed_query: Callable[[str], list[float]]
+    embed_texts: Callable[[list[str]], Any]
+    clean_query: Callable[[str], str]
+    match_cases: Callable[..., list[Any]] | None = None
+
+
+class Answerer:
+    """Builds answers over one knowledge base; caches sentence vectors across questions."""
+
+    def __init__(self, settings: Settings, tools: AnswerTools) -> None:
+        self.settings = settings
+        self.tools = tools
+        self._lock = threading.Lock()
+        self._build: tuple[str, _BuildCache] | None = None
+        self._sentence_vectors: dict[str, np.ndarray] = {}
+
+    # -- caches ---------------------------------------------------------------------
+    def build_cache(self, index: Index) -> _BuildCache:
+        with self._lock:
+            if self._build is None or self._build[0] != index.build_id:
+                self._build = (index.build_id, _BuildCache(index))
+            return self._build[1]
+
+    def sentences_of(self, cache: _BuildCache, passage: Passage) -> list[Sentence]:
+        found = cache.sentences.get(passage.chunk.id)
+        if found is None:
+            chunk = passage.chunk
+            garbled = getattr(chunk, "is_garbled", None)
+            found = [
+                s
+                for s in split_sentences(chunk.text)
+                if not (garbled is not None and garbled(s.start, s.end))
+            ]
+            cache.sentences[chunk.id] = found
+        return found
+
+    def sentence_vectors(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors for sentences, embedding only the ones not seen before."""
+        missing = [t for t in dict.fromkeys(texts) if t not in self._sentence_vectors]
+        if missing:
+            vectors = np.asarray(self.tools.embed_texts(missing), np.float32)
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            self._sentence_vectors.update(zip(missing, vectors, strict=True))
+        if not texts:
+            return np.zeros((0, 1), dtype=np.float32)
+        return np.vstack([self._sentence_vectors[t] for t in texts])
+
+    def warm(self) -> None:
+        """Embed every sentence of the library and the checklist now, so asks stay fast."""
+        index = self.tools.index()
+        cache = self.build_cache(index)
+        texts = []
+        for chunk_id in index.order:
+            passage = Passage(index.chunks[chunk_id], 0.0, 0)
+            texts += [s.text for s in self.sentences_of(cache, passage)]
+        self.sentence_vectors(texts)
+        self.checklist().vectors(self.tools.embed_texts)
+        self.case_studies("sharing services between councils")  # loads the case library
+
+    def checklist(self) -> Any:
+        return load_checklist(self.settings.corpus_dir / "checklist.yaml")
+
+    # -- answering --------------------------------------------------------------------
+    def answer(self, question: str, history: Sequence[Any] | None = None) -> Answer:
+        """A grounded answer; see :meth:`kb.api.KnowledgeBase.answer`."""
+        question = self.tools.clean_query(question)
+        query = retrieval_query(question, history, self.settings.max_question_chars)
+        index = self.tools.index()
+        cache = self.build_cache(index)
+        view = self.assess(cache, index, query)
+        passages, signals, set_aside, qvec = view.passages, view.signals, view.set_aside, view.qvec
+        if not passages or self.should_abstain(signals):
+            return self.abstention(question, passages, signals.closeness, list(view.names))
+        answer = self.compose_answer(question, cache, qvec, passages[:SOURCE_PASSAGES])
+        answer.score = signals.closeness
+        if set_aside:
+            answer.scope_note = (
+                f"The library does not mention {join_names(set_aside)} specifically; "
+                "this is what it says in general."
+            )
+        if self.settings.llm_base_url and self.settings.llm_model:
+            from kb.answers.llm import answer_with_llm
+
+            answer = answer_with_llm(self.settings, question, passages[:SOURCE_PASSAGES], answer)
+        self.attach_extras(answer, query, qvec, passages)
+        return answer
+
+    def assess(self, cache: _BuildCache, index: Index, query: str) -> Assessment:
+        """Retrieve for a query and gather what the abstention decision rests on.
+
+        Names the library never mentions (the asker's council, a supplier) are set
+        aside: the question is retrieved and judged on what it asks about.
+        """
+        names = cache.coverage.unknown_terms(query)
+        set_aside = [n for n in names if is_about_the_asker(n, query)]
+        topic = strip_terms(query, set_aside) if set_aside else query
+        qvec = np.asarray(self.tools.embed_query(topic), dtype=np.float32)
+        qvec /= np.linalg.norm(qvec) or 1.0
+        passages = hybrid_search(
+            index,
+            topic,
+            qvec.tolist(),
+            self.settings,
+            max(self.settings.top_k, SOURCE_PASSAGES),
+            focus_embedding=focus_vector(topic, self.settings, self.tools.embed_query),
+        )
+        signals = self.signals(cache, topic, qvec, passages, names)
+        return Assessment(tuple(names), set_aside, qvec, passages, signals)
+
+    def signals(
+        self,
+        cache: _BuildCache,
+        query: str,
+        qvec: np.ndarray,
+        passages: list[Passage],
+        names: Sequence[str] | None = None,
+    ) -> Signals:
+        """What the abstention decision rests on (see :mod:`kb.answers.abstain`).
+
+        Only names of later laws and years count as unknown: a council, place or
+        product the library never mentions says who is asking, not what about.
+        """
+        names = cache.coverage.unknown_terms(query) if names is None else names
+        return Signals(
+            self.closeness(cache, qvec, passages),
+            tuple(n for n in names if not is_about_the_asker(n, query)),
+            tuple(cache.coverage.unfamiliar_words(strip_terms(query, names))),
+        )
+
+    def should_abstain(self, signals: Signals) -> bool:
+        s = self.settings
+        return should_abstain(
+            signals,
+            s.abstain_threshold,
+            s.abstain_unknown_threshold,
+            s.abstain_unfamiliar_threshold,
+        )
+
+    def closeness(self, cache: _BuildCache, qvec: np.ndarray, passages: list[Passage]) -> float:
+        """Mean of the best passage cosine and the best sentence cosine in the top passages.
+
+        The sentence half keeps the signal steady when chunks grow (a longer
+        chunk's vector is further from any one question); together they
+        separated out-of-scope questions better than either alone.
+        """
+        top = passages[:CLOSENESS_PASSAGES]
+        rows = [cache.row[p.chunk.id] for p in top if p.chunk.id in cache.row]
+        if not rows:
+            return 0.0
+        best_chunk = float((cache.vectors[rows] @ qvec).max())
+        sentences = [s.text for p in top for s in self.sentences_of(cache, p)]
+        if not sentences:
+            return best_chunk
+        best_sentence = float((self.sentence_vectors(sentences) @ qvec).max())
+        return 0.5 * best_chunk + 0.5 * best_sentence
+
+    def candidates(self, cache: _BuildCache, passages: list[Passage]) -> list[Candidate]:
+        return [
+            Candidate(p, s.text, s.start, s.end, i)
+            for p in passages
+            for i, s in enumerate(self.sentences_of(cache, p))
+        ]
+
+    def compose_answer(
+        self, question: str, cache: _BuildCache, qvec: np.ndarray, passages: list[Passage]
+    ) -> Answer:
+        """The lead sentence and its support, numbered by source and verified."""
+        candidates = self.candidates(cache, passages)
+        vectors = self.sentence_vectors([c.text for c in candidates])
+        composition = compose(question, candidates, vectors, qvec, self.settings.answer_words)
+        return assemble(question, composition.chosen, composition.more)
+
+    def abstention(
+        self, question: str, passages: list[Passage], closeness: float, unknown: list[str]
+    ) -> Answer:
+        topics = nearest_topics(passages)
+        text = "The documents in this library do not cover that question"
+        later = [n for n in unknown if not is_about_the_asker(n, question)]
+        if later:
+            text += f" (they never mention {', '.join(later[:3])})"
+        text += "."
+        return Answer(question=question, text=text, abstained=True, topics=topics, score=closeness)
+
+    def attach_extras(
+        self, answer: Answer, query: str, qvec: np.ndarray, passages: list[Passage]
+    ) -> None:
+        """Currency notices, case studies and checklist items for an answer.
+
+        Notices are about what the answer says: its own quoted sentences and the
+        question, not everything a cited passage happens to mention.
+        ``query`` is the retrieval query: a follow-up read with the turns before it.
+        """
+        facts = load_currency(self.settings.corpus_dir / "currency.yaml")
+        said = [(s.n, s.text) for s in answer.sentences] + [(0, answer.question)]
+        answer.notices += facts.notices_for(said)
+        cited = [c.passage for c in answer.citations] or passages[:3]
+        answer.checklist = self.checklist().related(qvec, cited, self.tools.embed_texts)
+        answer.case_studies = self.case_studies(query)
+
+    def case_studies(self, question: str) -> list[dict[str, Any]]:
+        if self.tools.match_cases is None:
+            return []
+        out = []
+        for match in self.tools.match_cases(question[-self.settings.max_question_chars :], k=3):
+            if match.score < self.settings.answer_case_min_score:
+                break  # best first: the rest fit even less
+            out.append({"id": match.record.id, "title": match.record.title, "reason": match.reason})
+        return out

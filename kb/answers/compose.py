@@ -1,0 +1,194 @@
+"""Composing an extractive answer: the best-supported sentence first, a little support after.
+
+The answer is built from sentences of the retrieved passages, chosen by their
+similarity to the question with the question's type in view:
+
+1. **Lead**: the sentence that best answers the question. A question ("What
+   will be the benefits of sharing?") is never an answer, so headings and the
+   guide's own question lists are left out, and so is any text marked garbled
+   at ingest (two PDF columns run together).
+2. **Support**: at most ``MAX_SUPPORT`` more sentences within ``SUPPORT_MARGIN``
+   of the lead's score, none a near-duplicate of one already chosen, within
+   the word budget. A sentence that leans on the one before it ("This…",
+   "However…") brings that sentence with it.
+3. **Order**: grouped by source, the lead's source first, each source's
+   sentences in reading order (the lead stays first).
+4. **More**: the next best sentences, for "more from the library".
+
+The margins and bonuses are fixed constants; ``bench/calibrate_answers.py``
+measures them on the tune split only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from kb.core.results import Passage
+
+__all__ = ["Candidate", "Composition", "compose", "question_type"]
+
+MAX_SUPPORT = 2
+SUPPORT_MARGIN = 0.12
+MORE_MARGIN = 0.2
+MORE_LIMIT = 4
+DUPLICATE = 0.88
+# A small prior for the passage's retrieval rank breaks near-ties sensibly.
+RANK_PRIOR = 0.02
+# How much a sentence of the kind a question asks for is preferred.
+TYPE_BONUS = 0.04
+
+_NUMBER_Q = re.compile(
+    r"\b(how (much|many|long|big|far|quickly|fast)|what (share|percentage|proportion))\b", re.I
+)
+_WHICH_Q = re.compile(
+    r"\b(which (councils?|authorities|boroughs|districts)|examples? of|who (has|have)|"
+    r"has anyone|name (some|any))\b",
+    re.I,
+)
+_HOW_Q = re.compile(
+    r"^\s*(how (do|should|can|could|would) (we|i|you|a council|councils)|what (steps|should we))\b",
+    re.I,
+)
+_YESNO_Q = re.compile(r"^\s*(can|could|is|are|do|does|should|must|will|would|may)\b", re.I)
+_HAS_NUMBER = re.compile(r"£\s?\d|\d+(\.\d+)?\s?(per cent|%|million|m\b|bn)|\b\d{2,}\b")
+_NAMES_COUNCIL = re.compile(r"\b(Council|Councils|Borough|District|County|Partnership)\b")
+_ADVICE = re.compile(r"\b(should|need to|needs to|will need|must|it is important|consider)\b", re.I)
+# A sentence that starts like this needs the one before it to make sense.
+_LEANS_BACK = re.compile(
+    r"^(This|These|That|Those|They|It|Its|Their|However|But|Such|Both|Each|As a result|"
+    r"In addition|Also)\b"
+)
+
+
+def question_type(question: str) -> str:
+    """number | which | how | yesno | other: what kind of sentence would answer it."""
+    if _NUMBER_Q.search(question):
+        return "number"
+    if _WHICH_Q.search(question):
+        return "which"
+    if _HOW_Q.search(question):
+        return "how"
+    if _YESNO_Q.search(question):
+        return "yesno"
+    return "other"
+
+
+def type_bonus(kind: str, sentence: str) -> float:
+    if kind == "number" and _HAS_NUMBER.search(sentence):
+        return TYPE_BONUS
+    if kind == "which" and _NAMES_COUNCIL.search(sentence):
+        return TYPE_BONUS
+    if kind == "how" and _ADVICE.search(sentence):
+        return TYPE_BONUS
+    return 0.0
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A quotable sentence of a retrieved passage, with its span in the passage text."""
+
+    passage: Passage
+    text: str
+    start: int
+    end: int
+    index: int  # position among the passage's quotable sentences
+
+
+@dataclass
+class Composition:
+    """What to say, in order, and what else is worth reading."""
+
+    chosen: list[Candidate]
+    more: list[Candidate]
+    scores: dict[int, float]
+
+
+def _words(c: Candidate) -> int:
+    return len(c.text.split())
+
+
+def compose(
+    question: str,
+    candidates: Sequence[Candidate],
+    vectors: np.ndarray,
+    qvec: np.ndarray,
+    word_budget: int,
+) -> Composition:
+    """Choose and order the answer's sentences (see the module docstring)."""
+    if not candidates:
+        return Composition([], [], {})
+    kind = question_type(question)
+    relevance = vectors @ qvec
+    relevance = relevance + np.array(
+        [RANK_PRIOR * (1 - c.passage.rank / 10) + type_bonus(kind, c.text) for c in candidates]
+    )
+    order = [int(i) for i in np.argsort(-relevance, kind="stable")]
+    lead = order[0]
+    best = float(relevance[lead])
+    chosen = [lead]
+    words = _words(candidates[lead])
+    for i in order[1:]:
+        if len(chosen) > MAX_SUPPORT or relevance[i] < best - SUPPORT_MARGIN:
+            break
+        if float((vectors[chosen] @ vectors[i]).max()) >= DUPLICATE:
+            continue
+        if words + _words(candidates[i]) > word_budget:
+            continue
+        chosen.append(i)
+        words += _words(candidates[i])
+    chosen = _with_antecedents(candidates, chosen)
+    ordered = _grouped(candidates, chosen, lead, relevance)
+    taken = set(chosen)
+    more = [
+        candidates[i]
+        for i in order
+        if i not in taken
+        and relevance[i] >= best - MORE_MARGIN
+        and float((vectors[chosen] @ vectors[i]).max()) < DUPLICATE
+    ][:MORE_LIMIT]
+    return Composition(ordered, more, {i: float(relevance[i]) for i in chosen})
+
+
+def _with_antecedents(candidates: Sequence[Candidate], chosen: list[int]) -> list[int]:
+    """Add the sentence before any chosen one that leans back on it, if it is quotable."""
+    position = {(c.passage.chunk.id, c.index): i for i, c in enumerate(candidates)}
+    out = list(chosen)
+    for i in chosen:
+        c = candidates[i]
+        if _LEANS_BACK.match(c.text):
+            before = position.get((c.passage.chunk.id, c.index - 1))
+            if before is not None and before not in out:
+                out.append(before)
+    return out
+
+
+def _grouped(
+    candidates: Sequence[Candidate], chosen: list[int], lead: int, relevance: np.ndarray
+) -> list[Candidate]:
+    """By source (the lead's first, then by each source's best), reading order within."""
+    groups: dict[str, list[int]] = {}
+    for i in chosen:
+        groups.setdefault(candidates[i].passage.chunk.id, []).append(i)
+    lead_id = candidates[lead].passage.chunk.id
+    keys = sorted(
+        groups, key=lambda k: (k != lead_id, -max(float(relevance[i]) for i in groups[k]))
+    )
+    out: list[Candidate] = []
+    for key in keys:
+        members = sorted(groups[key], key=lambda i: candidates[i].start)
+        if key == lead_id:
+            # The lead opens the answer; only a sentence it leans on may come before it.
+            lean = candidates[lead].index - 1
+            first = [
+                i
+                for i in members
+                if candidates[i].index == lean and _LEANS_BACK.match(candidates[lead].text)
+            ]
+            rest = [i for i in members if i != lead and i not in first]
+            members = first + [lead] + rest
+        out += [candidates[i] for i in members]
+    return out

@@ -1,0 +1,1 @@
+"""Case studies: records loaded with their reviewed corrections, filtered, and matched."""

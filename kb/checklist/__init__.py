@@ -1,0 +1,1 @@
+"""The guide's question checklist and officers' assessments of their proposals against it."""

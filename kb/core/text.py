@@ -1,0 +1,89 @@
+"""Text helpers every stage shares: one way to fold text for comparison, one sentence splitter."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = [
+    "PUNCTUATION",
+    "collapse",
+    "fold",
+    "fold_with_offsets",
+    "sentence_spans",
+    "split_sentences",
+]
+
+PUNCTUATION = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
+
+# Paragraph breaks; a bullet starting a line (a dash only after a line that ended a
+# sentence or a lead-in, since PDF text wraps lines before a mid-sentence dash); and
+# sentence ends followed by a capital, a closing quote or bracket staying with its sentence.
+_BREAK = re.compile(
+    r"\n\s*\n"
+    r"|\n(?=[ \t]*[•▪●◦*][ \t])"
+    r"|(?<=[.:;!?])[ \t]*\n(?=[ \t]*[\-–][ \t])"
+    r"|(?:(?<=[.!?])|(?<=[.!?][\"”’)]))[ \t\n]+(?=[\"“‘(]?[A-Z0-9£•])"
+)
+# A full stop that ends an abbreviation, not a sentence.
+_ABBREVIATION = re.compile(r"\b(?:e\.g|i\.e|eg|ie|etc|approx|no|St|Dr|Mr|Mrs|Ms|Cllr)\.$", re.I)
+
+
+def fold(text: str) -> str:
+    """NFKC, lower case, straight quotes, hyphen dashes, one space for any whitespace.
+
+    The same folding as the gold sets' relevance rule (eval/README.md), so a quote
+    found by ``fold(quote) in fold(text)`` here is found by the evaluation too.
+    """
+    text = unicodedata.normalize("NFKC", text).lower().translate(PUNCTUATION)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def fold_with_offsets(text: str) -> tuple[str, list[int]]:
+    """:func:`fold`, character by character, with each folded character's offset in ``text``.
+
+    For finding a quote in a document and mapping the hit back to the original text.
+    """
+    out: list[str] = []
+    offsets: list[int] = []
+    space = False
+    for i, ch in enumerate(text):
+        folded = unicodedata.normalize("NFKC", ch).lower().translate(PUNCTUATION)
+        if folded.isspace() or not folded:
+            space = bool(out)
+            continue
+        if space:
+            out.append(" ")
+            offsets.append(i)
+            space = False
+        for c in folded:
+            out.append(c)
+            offsets.append(i)
+    return "".join(out), offsets
+
+
+def collapse(text: str) -> str:
+    """``text`` with every run of whitespace made one space, and none at the ends."""
+    return " ".join(text.split())
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Where each sentence-like piece of ``text`` starts and ends (pieces may be blank).
+
+    The one sentence splitter: ingest's sentence windows, the answers' quotable
+    sentences and the case facets' sentences all cut text here.
+    """
+    spans: list[tuple[int, int]] = []
+    at = 0
+    for m in _BREAK.finditer(text):
+        if _ABBREVIATION.search(text, at, m.start()):
+            continue
+        spans.append((at, m.start()))
+        at = m.end()
+    spans.append((at, len(text)))
+    return spans
+
+
+def split_sentences(text: str) -> list[str]:
+    """Every sentence-like piece of ``text``, whitespace collapsed; nothing dropped."""
+    return [p for p in (collapse(text[a:b]) for a, b in sentence_spans(text)) if p]

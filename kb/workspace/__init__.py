@@ -1,0 +1,1 @@
+"""What officers keep: accounts, conversations and feedback, and exports of their work."""

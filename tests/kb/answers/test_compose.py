@@ -1,0 +1,89 @@
+"""Composition rules on hand-made sentences (pure plumbing: vectors made up, no model)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kb.answers.compose import Candidate, compose, question_type
+from kb.core.records import Chunk
+from kb.core.results import Passage
+
+
+def _passage(cid: str, rank: int) -> Passage:
+    chunk = Chunk(cid, "doc", "text", "Title", ("Section",), 0, 4, "guide", None, "2011")
+    return Passage(chunk, 1.0, rank)
+
+
+def _vec(*xs: float) -> np.ndarray:
+    v = np.asarray(xs, dtype=np.float32)
+    return v / np.linalg.norm(v)
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("How much did the partnership save?", "number"),
+        ("Which councils share a chief executive?", "which"),
+        ("How should we communicate the changes?", "how"),
+        ("Can two councils share a monitoring officer?", "yesno"),
+        ("Tell me about joint committees", "other"),
+    ],
+)
+def test_question_types(question: str, kind: str) -> None:
+    assert question_type(question) == kind
+
+
+def test_the_best_sentence_leads_and_sources_are_grouped_in_reading_order() -> None:
+    a, b = _passage("a", 1), _passage("b", 2)
+    candidates = [
+        Candidate(a, "First sentence of passage a about staff.", 0, 40, 0),
+        Candidate(b, "The best answer sits in passage b here.", 0, 40, 0),
+        Candidate(a, "Second sentence of passage a about staff too.", 50, 90, 1),
+        Candidate(b, "A later sentence of passage b on the topic.", 50, 90, 1),
+    ]
+    q = _vec(1, 0, 0)
+    vectors = np.vstack(
+        [_vec(0.9, 0, -0.43), _vec(0.95, 0.31, 0), _vec(0.5, 0, 0.87), _vec(0.9, -0.3, 0.3)]
+    )
+    chosen = compose("What about staff?", candidates, vectors, q, word_budget=70).chosen
+    texts = [c.text for c in chosen]
+    assert texts[0] == "The best answer sits in passage b here."
+    # b's other sentence follows the lead, then a's; a's weak sentence is left out.
+    assert texts == [candidates[1].text, candidates[3].text, candidates[0].text]
+
+
+def test_far_below_the_best_and_near_duplicates_are_left_out() -> None:
+    a = _passage("a", 1)
+    candidates = [
+        Candidate(a, "The answer itself in full.", 0, 10, 0),
+        Candidate(a, "The answer itself, said again.", 20, 30, 1),
+        Candidate(a, "Something unrelated entirely here.", 40, 50, 2),
+    ]
+    vectors = np.vstack([_vec(1, 0), _vec(0.999, 0.04), _vec(0.2, 1)])
+    result = compose("What is it?", candidates, vectors, _vec(1, 0), word_budget=70)
+    assert [c.text for c in result.chosen] == ["The answer itself in full."]
+    assert "Something unrelated entirely here." not in [c.text for c in result.more]
+
+
+def test_a_sentence_that_leans_back_brings_its_antecedent() -> None:
+    a = _passage("a", 1)
+    candidates = [
+        Candidate(a, "Councils set up a joint committee for waste.", 0, 40, 0),
+        Candidate(a, "This saved both of them money every year.", 41, 80, 1),
+    ]
+    vectors = np.vstack([_vec(0.3, 1), _vec(1, 0.1)])
+    chosen = compose("Did it save money?", candidates, vectors, _vec(1, 0), word_budget=70).chosen
+    assert [c.index for c in chosen] == [0, 1]
+
+
+def test_the_word_budget_holds_but_the_lead_always_stays() -> None:
+    a = _passage("a", 1)
+    long = " ".join(["word"] * 80) + "."
+    candidates = [
+        Candidate(a, long, 0, len(long), 0),
+        Candidate(a, "A short second sentence that also fits.", 500, 540, 1),
+    ]
+    vectors = np.vstack([_vec(1, 0), _vec(0.95, 0.3)])
+    chosen = compose("q?", candidates, vectors, _vec(1, 0), word_budget=70).chosen
+    assert [c.text for c in chosen] == [long]
