@@ -37,7 +37,7 @@ from kb.core.store import (
 )
 
 # Bump when cleaning, structure or chunking change, so every document is redone.
-PIPELINE_VERSION = "7"
+PIPELINE_VERSION = "8"
 
 
 # Stages that derive build-wide records (e.g. case studies) from the prepared

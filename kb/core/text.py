@@ -16,13 +16,13 @@ __all__ = [
 
 PUNCTUATION = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
 
-# Paragraph breaks; a bullet starting a line (a dash only after a line that ended a
-# sentence or a lead-in, since PDF text wraps lines before a mid-sentence dash); and
+# Paragraph breaks; a bullet starting a line (an en dash only after a line that ended
+# a sentence or a lead-in: PDF text wraps lines before a mid-sentence "–"); and
 # sentence ends followed by a capital, a closing quote or bracket staying with its sentence.
 _BREAK = re.compile(
     r"\n\s*\n"
-    r"|\n(?=[ \t]*[•▪●◦*][ \t])"
-    r"|(?<=[.:;!?])[ \t]*\n(?=[ \t]*[\-–][ \t])"
+    r"|\n(?=[ \t]*[•▪●◦*\-][ \t])"
+    r"|(?<=[.:;!?])[ \t]*\n(?=[ \t]*–[ \t])"
     r"|(?:(?<=[.!?])|(?<=[.!?][\"”’)]))[ \t\n]+(?=[\"“‘(]?[A-Z0-9£•])"
 )
 # A full stop that ends an abbreviation, not a sentence.
