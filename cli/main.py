@@ -56,6 +56,9 @@ def ingest(
         ):
             if ids:
                 typer.echo(f"{label}: {', '.join(ids)}")
+        for doc_id, reasons in report.dropped.items():
+            dropped = ", ".join(f"{n} {why}" for why, n in sorted(reasons.items()))
+            typer.echo(f"dropped from {doc_id} (characters): {dropped}")
         typer.echo(f"{report.chunks} chunks in build {report.build_id} ({report.seconds:.1f} s)")
         for name, reason in report.failed.items():
             typer.echo(

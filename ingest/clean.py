@@ -4,7 +4,9 @@ PDF text: tabs and odd spacing normalised, ligatures unfolded, repeated URL
 lines collapsed, running headers and footers removed, lines re-flowed into
 paragraphs, and page numbers recovered from the footers the text shows.
 Web text: share buttons, cookie notices, comment and newsletter prompts and
-sidebars of unrelated news are dropped.
+(for known pages) sidebars of unrelated news are dropped. Every cleaner
+reports how many characters it dropped and why; rules that fit only this
+corpus run only for documents whose profile asks for them.
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from ingest.columns import read_columns
+from ingest.pages import estimate_pages
 from kb.core.records import PageMark
 
 _FOOTER_LEFT = re.compile(r"^\s*(\d{1,3})\s{3,}(\S.*?)\s*$")
@@ -30,39 +34,24 @@ _MAILTO = re.compile(r"^(mailto:\S+\s*)+$", re.I)
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
-# Lines that belong to the web page, not the article. Patterns are anchored
-# to whole lines so article sentences that mention, say, cookies survive.
-_WEB_CLUTTER = [
-    r"skip to content",
-    r"(add|share) this article (to|on) .*",
-    r"email this article",
-    r"view or print a pdf of this page",
-    r"share further",
-    r"bookmark this page",
-    r"share( this)?( on)? (twitter|facebook|linkedin|email)",
-    r"by using this website, you accept the use of cookies.*",
-    r"(we use|this (web)?site uses) cookies.*",
-    r"accept( all)? cookies",
-    r"learn more\s*→?",
-    r"click here to .*",
-    r"to (read|visit) .*please click here\.?",
-    r"latest public sector news",
-    r"source: pse - .*",
-    r"your email address will not be published.*",
-    r"thank you! your subscription has been confirmed.*",
-    r"subscribe to our newsletter",
-    r"sign up (to|for) our newsletter.*",
-    r"\d+ min read\b.*",
-]
-_WEB_CLUTTER_RE = re.compile(r"^(?:" + "|".join(_WEB_CLUTTER) + r")$", re.I)
-# Everything after one of these is comments or a sidebar of unrelated news.
-_WEB_END = re.compile(
-    r"^(leave a reply|tell us what you think.*|there are no comments.*|add your comment|"
-    r"public sector executive tv|related (articles|news)|more news|comments)\s*$",
-    re.I,
-)
-# A byline such as "4 min read Written by: Victoria Ford" keeps the author.
-_BYLINE = re.compile(r"^\d+ min read\s+written by:\s*(.+)$", re.I)
+
+@dataclass
+class Cleaned:
+    """A cleaned text and what cleaning did to it.
+
+    ``garbled``: spans of ``text`` where two columns ran together and could not
+    be repaired. ``dropped``: characters removed, by reason. ``repaired``: runs
+    of crossed columns put back into column order.
+    """
+
+    text: str
+    pages: list[PageMark] = field(default_factory=list)
+    garbled: list[tuple[int, int]] = field(default_factory=list)
+    dropped: dict[str, int] = field(default_factory=dict)
+    repaired: int = 0
+
+    def drop(self, reason: str, text: str) -> None:
+        self.dropped[reason] = self.dropped.get(reason, 0) + len(text)
 
 
 def normalise_line(line: str) -> str:
@@ -139,23 +128,35 @@ def _footer_page(line: str, titles: set[str]) -> int | None:
 
 
 def clean_pdf_text(raw: str, furniture: tuple[str, ...] = ()) -> tuple[str, list[PageMark]]:
+    """Clean text extracted from a PDF and recover its page numbers (see clean_pdf)."""
+    cleaned = clean_pdf(raw, furniture)
+    return cleaned.text, cleaned.pages
+
+
+def clean_pdf(raw: str, furniture: tuple[str, ...] = (), headings: tuple[str, ...] = ()) -> Cleaned:
     """Clean text extracted from a PDF and recover its page numbers.
 
     A line starting with a single space usually starts a new PDF page; a
     footer such as ``14    Shared services ...`` ends page 14. Pages between
-    footers are estimated and marked inexact. ``furniture`` lists further
-    page headers to drop (a document profile supplies them).
+    footers are estimated and marked inexact. Runs of lines that read across
+    two columns are put back into column order, or marked garbled where they
+    cannot be. A document's profile supplies ``furniture`` (further page
+    headers to drop) and ``headings`` (its outline, so a heading the PDF ran
+    into a neighbouring line still stands on its own).
     """
     drop = {normalise_line(f).lower() for f in furniture}
-    lines = raw.splitlines()
+    lines, marked, repaired = _uncross_columns(raw.splitlines())
+    lines, before, after = _free_headings(lines, headings)
     titles = running_titles(lines)
     out = _Builder([])
+    result = Cleaned("", repaired=repaired)
     anchors: list[tuple[int, int]] = []  # (offset where page ends, page)
     page_starts: list[int] = []
     last_kept = ""
-    for line in lines:
+    for i, line in enumerate(lines):
         page = _footer_page(line, titles) if titles else None
         if page is not None:
+            result.drop("page footer", normalise_line(line))
             anchors.append((out.length, page))
             out.end_paragraph()
             continue
@@ -164,123 +165,180 @@ def clean_pdf_text(raw: str, furniture: tuple[str, ...] = ()) -> tuple[str, list
         if not text:
             out.end_paragraph()
             continue
-        if (_URL.match(text) and text == last_kept) or _MAILTO.match(text):
-            continue  # extraction repeats link lines two to six times
+        if _URL.match(text) and text == last_kept:
+            result.drop("repeated link", text)  # extraction repeats link lines 2 to 6 times
+            continue
+        if _MAILTO.match(text):
+            result.drop("mailto link", text)
+            continue
         if text.lower() in drop:
+            result.drop("page furniture", text)
             continue
         bullet = bool(_BULLET.match(text))
         standalone = bool(_STANDALONE.match(text))
         # A new page starts a new paragraph unless a sentence runs over it.
-        new_par = standalone or (
-            bool(starts_page)
-            and (
-                last_kept[-1:] in '.?!:;"”’)'
-                or _URL.match(last_kept) is not None
-                or (text[:1].isupper() and len(text) < 40)
+        new_par = (
+            standalone
+            or i in before
+            or (
+                bool(starts_page)
+                and (
+                    last_kept[-1:] in '.?!:;"”’)'
+                    or _URL.match(last_kept) is not None
+                    or (text[:1].isupper() and len(text) < 40)
+                )
             )
         )
         offset = out.add_line(text, new_paragraph=new_par, new_line=bullet)
+        if i in marked:
+            result.garbled.append((offset, offset + len(text)))
         # A short paragraph ending in a question is a heading ("Is sharing
         # legal?") even where the PDF ran it into the next line.
-        if standalone or (
-            not bullet
-            and text.endswith("?")
-            and out.paragraph_length < 90
-            and out.paragraph_first.isupper()
+        if (
+            standalone
+            or i in after
+            or (
+                not bullet
+                and text.endswith("?")
+                and out.paragraph_length < 90
+                and out.paragraph_first.isupper()
+            )
         ):
             out.end_paragraph()
         if starts_page:
             page_starts.append(offset)
         last_kept = text
-    text = out.text
-    return text, estimate_pages(anchors, page_starts, len(text))
-
-
-def estimate_pages(
-    anchors: list[tuple[int, int]], page_starts: list[int], length: int
-) -> list[PageMark]:
-    """Page marks from printed page numbers, interpolating between them.
-
-    The page each footer closes is exact from the page start just before it;
-    other pages are spread evenly between footers and snapped to the nearest
-    page-start line, and marked inexact.
-    """
-    if not anchors:
-        return []
-    anchors = sorted(set(anchors))
-    per_page = _chars_per_page(anchors)
-    marks: dict[int, PageMark] = {}
-    first_off, first_page = anchors[0]
-    # Pages before the first footer, back to page 1 or the start of the text.
-    boundaries: list[tuple[float, int]] = []
-    for i, (off, page) in enumerate(anchors):
-        nxt = anchors[i + 1] if i + 1 < len(anchors) else None
-        span = (nxt[0] - off) / (nxt[1] - page) if nxt and nxt[1] > page else per_page
-        last = nxt[1] if nxt else page + max(1, int((length - off) / per_page) + 1)
-        for k, p in enumerate(range(page + 1, last + 1)):
-            boundaries.append((off + k * span, p))
-    k = 1
-    while first_page - k >= 1 and first_off - k * per_page > 0:
-        boundaries.append((first_off - k * per_page, first_page - k + 1))
-        k += 1
-    start_page = max(1, first_page - k + 1)
-    marks[0] = PageMark(0, start_page, exact=False)
-    for est, page in boundaries:
-        start = _snap(est, page_starts, per_page / 3)
-        if 0 < start < length:
-            marks[start] = PageMark(start, page, exact=False)
-    for off, page in anchors:
-        # The page a footer closes: exact from the last page-start before it.
-        before = [s for s in page_starts if s < off and off - s < per_page * 1.5]
-        if before:
-            marks[before[-1]] = PageMark(before[-1], page, exact=True)
-        if off < length:
-            marks[off] = PageMark(off, page + 1, exact=False)
-    ordered = sorted(marks.values(), key=lambda m: m.start)
-    # Keep pages monotonic: an estimate may not jump behind an exact neighbour.
-    result: list[PageMark] = []
-    for mark in ordered:
-        if result and mark.page < result[-1].page:
-            continue
-        result.append(mark)
+    result.text = out.text
+    result.pages = estimate_pages(anchors, page_starts, len(result.text))
+    result.garbled = _merge(result.garbled)
     return result
 
 
-def _chars_per_page(anchors: list[tuple[int, int]]) -> float:
-    spans = [  # footers at one offset (no text between them) say nothing of page length
-        (b[0] - a[0]) / (b[1] - a[1])
-        for a, b in zip(anchors, anchors[1:], strict=False)
-        if b[1] > a[1] and b[0] > a[0]
-    ]
-    return sum(spans) / len(spans) if spans else 3000.0
+def _uncross_columns(lines: list[str]) -> tuple[list[str], set[int], int]:
+    """Lines with crossed-column runs put in column order.
+
+    Returns the lines, the indexes of lines in runs left as they were (to be
+    marked garbled), and how many runs were repaired.
+    """
+    out: list[str] = []
+    marked: set[int] = set()
+    pos = 0
+    repaired = 0
+    for run in read_columns(lines):
+        out += lines[pos : run.start]
+        if run.left is not None and run.right is not None:
+            repaired += 1
+            # Keep the page-start space the first line had; the columns are paragraphs apart.
+            lead = " " if lines[run.start].startswith(" ") else ""
+            out += [lead + run.left[0], *run.left[1:], "", *run.right]
+        else:
+            marked |= set(range(len(out), len(out) + run.end - run.start))
+            out += lines[run.start : run.end]
+        pos = run.end
+    out += lines[pos:]
+    return out, marked, repaired
 
 
-def _snap(offset: float, starts: list[int], window: float) -> int:
-    best = min(starts, key=lambda s: abs(s - offset), default=None)
-    if best is not None and abs(best - offset) <= window:
-        return best
-    return int(offset)
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1] + 2:  # lines joined by a space or a break
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _heading_key(text: str) -> str:
+    text = text.lower().replace("’", "'").replace("‘", "'").replace("–", "-")
+    return " ".join(text.split()).rstrip(":")
+
+
+def _free_headings(
+    lines: list[str], headings: tuple[str, ...]
+) -> tuple[list[str], set[int], set[int]]:
+    """Stand an outline heading on its own where the PDF ran it into a neighbour.
+
+    Two cases: a heading glued to the end of the line before it ("...of
+    withdrawing?What will be the benefits of sharing?"), split off; and a
+    heading over one to three whole lines that runs straight into its text,
+    given a paragraph break before and after. Returns the lines and the
+    indexes to break before and after.
+    """
+    keys = {_heading_key(h) for h in headings}
+    if not keys:
+        return lines, set(), set()
+    out: list[str] = []
+    for line in lines:
+        text = normalise_line(line)
+        glued = next(
+            (
+                k
+                for k in keys
+                if _heading_key(text).endswith(k)
+                and len(text) > len(k)
+                and not text[-len(k) - 1].isspace()
+                and text[-len(k) - 1] in "?.!:"
+            ),
+            None,
+        )
+        if glued:
+            out += [text[: -len(glued)], text[-len(glued) :]]
+        else:
+            out.append(line)
+    before: set[int] = set()
+    after: set[int] = set()
+    normal = [_heading_key(normalise_line(x)) for x in out]
+    for i in range(len(out)):
+        for n in (1, 2, 3):
+            if i + n > len(out) or not all(normal[i : i + n]):
+                break
+            if " ".join(normal[i : i + n]) in keys:
+                before.add(i)
+                after.add(i + n - 1)
+                break
+    return out, before, after
 
 
 def clean_pdf_pages(pages: list[tuple[int, str]]) -> tuple[str, list[PageMark]]:
-    """Clean a real PDF page by page; page numbers are exact."""
+    """Clean a real PDF page by page; page numbers are exact (see clean_pdf_document)."""
+    cleaned = clean_pdf_document(pages)
+    return cleaned.text, cleaned.pages
+
+
+def clean_pdf_document(pages: list[tuple[int, str]], drop_digit_lines: bool = False) -> Cleaned:
+    """Clean a real PDF page by page; page numbers are exact.
+
+    Running headers and footers (the same edge lines on most pages) and a page
+    number alone on a page's first or last line go. Other lines of digits
+    alone are table figures and stay, unless ``drop_digit_lines`` (a known
+    document's profile asks for it).
+    """
     page_lines = [p.splitlines() for _, p in pages]
     repeated = _repeated_edge_lines(page_lines)
     out = _Builder([])
-    marks: list[PageMark] = []
+    result = Cleaned("")
     for (number, _), lines in zip(pages, page_lines, strict=True):
         first = True
-        for line in lines:
+        kept = [i for i, x in enumerate(lines) if x.strip()]
+        edges = {kept[0], kept[-1]} if kept else set()
+        for i, line in enumerate(lines):
             text = normalise_line(line)
-            if not text or text in repeated or text.isdigit():
-                if not text:
-                    out.end_paragraph()
+            if not text:
+                out.end_paragraph()
+                continue
+            if text in repeated:
+                result.drop("running header or footer", text)
+                continue
+            if text.isdigit() and (i in edges or drop_digit_lines):
+                result.drop("page number" if i in edges else "digit-only line", text)
                 continue
             offset = out.add_line(text, False, bool(_BULLET.match(text)))
             if first:
-                marks.append(PageMark(offset, number, exact=True))
+                result.pages.append(PageMark(offset, number, exact=True))
                 first = False
-    return out.text, marks
+    result.text = out.text
+    return result
 
 
 def _repeated_edge_lines(page_lines: list[list[str]]) -> set[str]:
@@ -292,33 +350,3 @@ def _repeated_edge_lines(page_lines: list[list[str]]) -> set[str]:
         kept = [normalise_line(x) for x in lines if x.strip()]
         counts.update(set(kept[:2] + kept[-2:]))
     return {t for t, n in counts.items() if n >= max(3, len(page_lines) // 2)}
-
-
-def clean_web_text(raw: str) -> str:
-    """Article text from a copied web page: one paragraph per line."""
-    paragraphs: list[str] = []
-    for line in raw.splitlines():
-        text = normalise_line(line)
-        text = re.sub(r"^[•▪●]\s*", "", text)
-        if not text:
-            continue
-        if _WEB_END.match(text):
-            break
-        byline = _BYLINE.match(text)
-        if byline:
-            paragraphs.append(f"Written by: {byline.group(1)}")
-            continue
-        if _WEB_CLUTTER_RE.match(text):
-            continue
-        paragraphs.append(text)
-    return "\n\n".join(paragraphs)
-
-
-def clean_plain_text(raw: str) -> str:
-    """Plain text or Markdown: normalised lines, paragraphs kept."""
-    out: list[str] = []
-    for line in raw.splitlines():
-        text = normalise_line(line)
-        if text or (out and out[-1]):
-            out.append(text)
-    return "\n".join(out).strip()

@@ -18,9 +18,9 @@ import numpy as np
 
 from ingest.cases import build_cases_artifact
 from ingest.chunk import chunk_document, make_splitter
-from ingest.clean import clean_pdf_pages, clean_pdf_text, clean_plain_text, clean_web_text
+from ingest.clean import Cleaned, clean_pdf, clean_pdf_document
+from ingest.clean_web import clean_plain_text, clean_web
 from ingest.errors import IngestError
-from ingest.garbled import garbled_spans
 from ingest.loaders import SUPPORTED, load_file
 from ingest.manifest import read_manifest, slugify
 from ingest.structure import load_profile, split_sections
@@ -89,19 +89,21 @@ def prepare_document(meta: DocumentMeta, settings: Settings, structure_dir: Path
     """Load and clean one document (the text the library shows)."""
     loaded = load_file(Path(meta.file), meta.format, settings.max_file_mb)
     profile = load_profile(structure_dir, meta.id)
-    garbled: list[tuple[int, int]] = []
+    # Corpus-specific rules run only where a known document's profile names them.
     if loaded.pages:
-        text, pages = clean_pdf_pages(loaded.pages)
+        cleaned = clean_pdf_document(loaded.pages, "drop-digit-lines" in profile.rules)
     elif loaded.format == "pdf-text":
-        text, pages = clean_pdf_text(loaded.text, profile.furniture)
-        garbled = garbled_spans(loaded.text, text)
+        outline = tuple(h.title for h in profile.headings)
+        cleaned = clean_pdf(loaded.text, profile.furniture, outline)
     elif loaded.format in ("web-text", "html"):
-        text, pages = clean_web_text(loaded.text), []
+        cleaned = clean_web(loaded.text, "web-page-end" in profile.rules)
     else:
-        text, pages = clean_plain_text(loaded.text), []
-    if not text.strip():
+        cleaned = Cleaned(clean_plain_text(loaded.text))
+    if not cleaned.text.strip():
         raise IngestError(f"{Path(meta.file).name}: no text is left after cleaning.")
-    return CleanDocument(meta, text, pages, garbled=garbled)
+    return CleanDocument(
+        meta, cleaned.text, cleaned.pages, garbled=cleaned.garbled, dropped=cleaned.dropped
+    )
 
 
 def extra_documents(paths: list[Path]) -> tuple[list[DocumentMeta], dict[str, str]]:
@@ -281,6 +283,8 @@ def _prepare(
     if not chunks:
         raise IngestError(f"{Path(meta.file).name}: no passages could be made from the text.")
     (report.replaced if old is not None else report.added).append(meta.id)
+    if doc.dropped:
+        report.dropped[meta.id] = dict(doc.dropped)
     windows = [w for c in chunks for w in sentence_windows(c, settings.window_sentences)]
     record = DocumentRecord(
         meta=meta,

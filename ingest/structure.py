@@ -26,6 +26,8 @@ _CASE_PART = re.compile(
 _RESOURCES = re.compile(r"^useful resources$", re.I)
 _NAVIGATION = re.compile(r"^the structure of this section:?$", re.I)
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*$")
+# "Written by: Victoria Ford", "By Jo Bloggs": who wrote it, not a heading.
+_BYLINE = re.compile(r"^(written by|posted by|author|by)\b:?\s", re.I)
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,19 @@ class Profile:
     headings: list[OutlineHeading] = field(default_factory=list)
     furniture: tuple[str, ...] = ()
     case_ids: dict[int, str] = field(default_factory=dict)
+    # A reviewed document (it has a profile file): only then do corpus-specific
+    # cleaning rules run, each named in ``rules`` (see RULES).
+    known: bool = False
+    rules: frozenset[str] = frozenset()
+
+
+# Cleaning rules a profile may ask for; none runs on an upload.
+RULES = frozenset(
+    {
+        "web-page-end",  # drop everything from "Related articles" / "Comments" on
+        "drop-digit-lines",  # drop lines of digits alone from a PDF's pages (table figures)
+    }
+)
 
 
 def load_profile(structure_dir: Path, doc_id: str) -> Profile:
@@ -50,10 +65,15 @@ def load_profile(structure_dir: Path, doc_id: str) -> Profile:
     if not path.exists():
         return Profile()
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    rules = frozenset(data.get("rules") or ())
+    if rules - RULES:
+        raise ValueError(f"{path.name}: unknown cleaning rules {sorted(rules - RULES)}.")
     return Profile(
         headings=[OutlineHeading(**h) for h in data.get("headings") or []],
         furniture=tuple(data.get("furniture") or ()),
         case_ids={int(k): str(v) for k, v in (data.get("case_ids") or {}).items()},
+        known=True,
+        rules=rules,
     )
 
 
@@ -197,6 +217,7 @@ def _looks_like_heading(text: str, following: Paragraph | None) -> bool:
         and text[:1].isupper()
         and text[-1:] not in '.,;:”"’'
         and not text.startswith(("•", "-", "“", '"'))
+        and not _BYLINE.match(text)
         and _is_prose(following)
     )
 

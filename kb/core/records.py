@@ -88,8 +88,11 @@ class CleanDocument:
     text: str
     pages: list[PageMark] = field(default_factory=list)
     source_hash: str = ""
-    # Spans of ``text`` where two PDF columns ran together (ingest/garbled.py).
+    # Spans of ``text`` where two PDF columns ran together and could not be put
+    # back in column order (ingest/columns.py): shown, never quoted.
     garbled: list[tuple[int, int]] = field(default_factory=list)
+    # Characters cleaning dropped from the source, by reason ("page footer": 220).
+    dropped: dict[str, int] = field(default_factory=dict)
 
     def page_at(self, offset: int) -> PageMark | None:
         found: PageMark | None = None
@@ -235,6 +238,8 @@ class IngestReport:
     chunks: int = 0
     build_id: str | None = None
     seconds: float = 0.0
+    # Characters cleaning dropped, by document (those processed this run) and reason.
+    dropped: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:

@@ -11,14 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.clean import (
-    clean_pdf_pages,
-    clean_pdf_text,
-    clean_plain_text,
-    clean_web_text,
-    normalise_line,
-    running_titles,
-)
+from ingest.clean import clean_pdf_pages, clean_pdf_text, normalise_line, running_titles
+from ingest.clean_web import clean_plain_text, clean_web_text
 from ingest.structure import load_profile
 from kb.core.records import CleanDocument, DocumentMeta, PageMark
 from kb.core.settings import REPO_ROOT
@@ -190,6 +184,14 @@ def test_the_guides_printed_page_numbers_are_recovered(
 
 # -- text copied from a web page ------------------------------------------------------
 
+
+def clean_known_page(doc_id: str) -> str:
+    """A manifest page cleaned as ingest cleans it: with the rules its profile names."""
+    profile = load_profile(CORPUS / "structure", doc_id)
+    assert profile.known
+    return clean_web_text(raw(doc_id), end_markers="web-page-end" in profile.rules)
+
+
 WEB_TEXT = """Skip to content
   • Share this article on Twitter
   • Add this article to your LinkedIn page
@@ -210,7 +212,7 @@ Latest news: council tax rises
 
 
 def test_web_clutter_is_dropped_and_the_article_kept() -> None:
-    text = clean_web_text(WEB_TEXT)
+    text = clean_web_text(WEB_TEXT, end_markers=True)
     assert text.split("\n\n") == [
         "Shared legal services save money",
         "Written by: Jo Bloggs",
@@ -234,13 +236,15 @@ def test_web_clutter_is_dropped_and_the_article_kept() -> None:
     ],
 )
 def test_everything_after_the_comments_or_sidebar_goes(ending: str) -> None:
-    text = clean_web_text(f"The article body.\n{ending}\nUnrelated headline about housing\n")
+    text = clean_web_text(
+        f"The article body.\n{ending}\nUnrelated headline about housing\n", end_markers=True
+    )
     assert text == "The article body."
 
 
 def test_publictechnology_page_loses_reply_and_newsletter_prompts() -> None:
     source = raw("publictechnology-2020-webinar")
-    text = clean_web_text(source)
+    text = clean_known_page("publictechnology-2020-webinar")
     for clutter in (
         "Leave a Reply",
         "Subscribe to our newsletter",
@@ -273,7 +277,7 @@ PSE_SIDEBAR = (
 
 def test_pse_page_loses_its_sidebar_of_unrelated_news() -> None:
     source = raw("pse-2016-future-shared-services")
-    text = clean_web_text(source)
+    text = clean_known_page("pse-2016-future-shared-services")
     for clutter in PSE_SIDEBAR:
         assert clutter in source
         assert clutter not in text, clutter
@@ -284,7 +288,7 @@ def test_pse_page_loses_its_sidebar_of_unrelated_news() -> None:
 
 def test_pa_page_loses_share_buttons_and_cookie_notice() -> None:
     source = raw("pa-2011-pushing-boundaries")
-    text = clean_web_text(source)
+    text = clean_known_page("pa-2011-pushing-boundaries")
     for clutter in (
         "Skip to content",
         "Add this article to your",
@@ -304,7 +308,7 @@ def test_pa_page_loses_share_buttons_and_cookie_notice() -> None:
 
 
 def test_perago_byline_keeps_the_author() -> None:
-    text = clean_web_text(raw("perago-2025-reorganised-landscape"))
+    text = clean_known_page("perago-2025-reorganised-landscape")
     assert text.split("\n\n")[:2] == [
         "Making shared services work in a reorganised landscape",
         "Written by: Victoria Ford",
@@ -316,7 +320,9 @@ def test_perago_byline_keeps_the_author() -> None:
 @pytest.mark.parametrize("path", sorted(DOCS.glob("*.txt")), ids=lambda p: p.stem)
 def test_no_cleaned_corpus_text_has_controls_or_stray_spacing(path: Path) -> None:
     source = path.read_text(encoding="utf-8")
-    text = clean_pdf_text(source)[0] if path.stem == "lga-guide-2011" else clean_web_text(source)
+    text = (
+        clean_pdf_text(source)[0] if path.stem == "lga-guide-2011" else clean_known_page(path.stem)
+    )
     assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f\u00a0\t]", text)
     assert not re.search(r" \n|\n |  ", text)
     assert text == text.strip()

@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ingest.chunk import SKIPPED_KINDS, chunk_document, make_splitter
-from ingest.clean import clean_pdf_text, clean_plain_text, clean_web_text
+from ingest.clean import clean_pdf_text
+from ingest.clean_web import clean_plain_text, clean_web_text
 from ingest.structure import Profile, load_profile, paragraphs, split_sections
 from kb.core.records import CleanDocument, DocumentMeta, Section
 from kb.core.settings import REPO_ROOT

@@ -166,16 +166,8 @@ def test_every_outline_heading_found_is_placed_in_order(
     assert outline == [t for t in seen if t in outline]
 
 
-# The raw PDF text runs these headings into a neighbouring line ("...withdrawing?What will
-# be the benefits of sharing? This is..."), so cleaning makes them part of a paragraph and
-# the outline cannot place them. Strict: the test reports it when they are found.
-UNPLACED = pytest.mark.xfail(strict=True, reason="heading run into a paragraph by the PDF")
-NOT_FOUND_YET = {
-    "What will be the benefits of sharing?",
-    "Shared services compendium and case studies",
-}
 OUTLINE = [
-    pytest.param(h.title, id=h.title, marks=[UNPLACED] if h.title in NOT_FOUND_YET else [])
+    h.title
     for h in load_profile(CORPUS / "structure", "lga-guide-2011").headings
     if not h.starts_at  # Appendix 2 starts at "Case study 1" and has no text of its own
 ]
