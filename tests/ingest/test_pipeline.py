@@ -17,7 +17,7 @@ import yaml
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
-from ingest.pipeline import extra_documents, ingest
+from ingest.pipeline import extra_documents, ingest, prepare_document
 from kb.api import KnowledgeBase
 from kb.core.records import SearchFilters
 from kb.core.settings import REPO_ROOT, Settings
@@ -359,3 +359,117 @@ def test_removed_documents_are_deleted_and_changed_ones_replaced(
 
     again = ingest(settings, progress=False)
     assert not again.changed and again.build_id == new.build_id
+
+
+# -- corpus rules only for known documents; what cleaning dropped, and why ----------------
+
+PAGE_WITH_BOX = """<html><body>
+<h1>Waste partnership review</h1>
+<p>The two councils merged their waste crews in 2019.</p>
+<p>Share this article on Twitter</p>
+<p>Related articles</p>
+<p>The review found collections were more reliable after the merger.</p>
+</body></html>
+"""
+
+
+def _upload(tmp_path: Path, name: str, content: str | bytes) -> list:
+    path = tmp_path / name
+    path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    extra, failed = extra_documents([path])
+    assert not failed
+    return extra
+
+
+def test_an_uploaded_page_keeps_its_text_after_a_related_articles_box(
+    small_corpus: Settings, tmp_path: Path
+) -> None:
+    (meta,) = _upload(tmp_path, "Waste review.html", PAGE_WITH_BOX)
+    structure = small_corpus.corpus_dir / "structure"
+    doc = prepare_document(meta, small_corpus, structure)
+    assert "more reliable after the merger" in doc.text
+    assert "Related articles" not in doc.text and "Share this article" not in doc.text
+    assert doc.dropped == {
+        "web clutter": len("Share this article on Twitter") + len("Related articles")
+    }
+    # A known page whose profile names the rule loses everything from the box on.
+    structure.mkdir(parents=True, exist_ok=True)
+    (structure / f"{meta.id}.yaml").write_text("rules: [web-page-end]\n", encoding="utf-8")
+    doc = prepare_document(meta, small_corpus, structure)
+    assert "more reliable" not in doc.text and doc.text.endswith("waste crews in 2019.")
+    assert doc.dropped == {
+        "web clutter": len("Share this article on Twitter"),
+        "page end (comments, related articles)": len(
+            "Related articles The review found collections were more reliable after the merger."
+        ),
+    }
+
+
+TABLE_PAGES = {
+    1: ["Tonnage collected by year", "2019", "48200", "Recycling rose sharply.", "1"],
+    2: ["Costs fell in the second year.", "Staff numbers were stable.", "2"],
+}
+
+
+def _table_pdf() -> bytes:
+    buf = io.BytesIO()
+    pdf = canvas.Canvas(buf, pagesize=A4)
+    for lines in TABLE_PAGES.values():
+        for n, line in enumerate(lines):
+            pdf.drawString(72, 780 - 18 * n, line)
+        pdf.showPage()
+    pdf.save()
+    return buf.getvalue()
+
+
+def test_an_uploaded_pdf_keeps_its_table_figures_and_reports_what_went(
+    small_corpus: Settings, tmp_path: Path
+) -> None:
+    (meta,) = _upload(tmp_path, "Tonnage.pdf", _table_pdf())
+    structure = small_corpus.corpus_dir / "structure"
+    doc = prepare_document(meta, small_corpus, structure)
+    assert "2019" in doc.text and "48200" in doc.text
+    # The page numbers alone on the pages' last lines go, and are counted.
+    assert doc.dropped == {"page number": 2}
+    structure.mkdir(parents=True, exist_ok=True)
+    (structure / f"{meta.id}.yaml").write_text("rules: [drop-digit-lines]\n", encoding="utf-8")
+    doc = prepare_document(meta, small_corpus, structure)
+    assert "48200" not in doc.text and "Recycling rose sharply." in doc.text
+    assert doc.dropped == {"page number": 2, "digit-only line": len("2019") + len("48200")}
+
+
+def test_an_unknown_cleaning_rule_in_a_profile_is_an_error(tmp_path: Path) -> None:
+    from ingest.structure import load_profile
+
+    (tmp_path / "doc.yaml").write_text("rules: [drop-everything]\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="drop-everything"):
+        load_profile(tmp_path, "doc")
+
+
+def test_ingest_reports_per_document_what_cleaning_dropped(
+    small_corpus: Settings, tmp_path: Path, cli_env
+) -> None:
+    import json
+    import subprocess
+    import sys
+
+    extra = _upload(tmp_path, "Waste review.html", PAGE_WITH_BOX)
+    report = ingest(small_corpus, extra=extra, progress=False)
+    assert report.ok, report.failed
+    assert report.dropped == {
+        "waste-review": {
+            "web clutter": len("Share this article on Twitter") + len("Related articles")
+        }
+    }
+    # A second run redoes nothing, so it has nothing to report.
+    assert ingest(small_corpus, progress=False).dropped == {}
+    page = tmp_path / "Other page.html"
+    page.write_text(PAGE_WITH_BOX.replace("2019", "2020"), encoding="utf-8")
+    out = subprocess.run(
+        [sys.executable, "-m", "kb.cli", "ingest", str(page), "--json", "--quiet"],
+        env=cli_env(small_corpus),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert json.loads(out)["dropped"] == {"other-page": {"web clutter": 45}}
