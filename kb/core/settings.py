@@ -83,8 +83,8 @@ class Settings(BaseSettings):
     # Chosen on the tune split for the adapted model (eval/reports/tuning.md).
     top_k: int = 10
     candidates: int = 80
-    rrf_k: int = 10
-    dense_weight: float = 0.6
+    rrf_k: int = 60
+    dense_weight: float = 1.8
     bm25_weight: float = 1.0
     # A question that tells a situation first is also searched by its asking
     # sentence(s) alone (kb/retrieval/focus.py), one more dense ranking of this weight.
@@ -96,7 +96,7 @@ class Settings(BaseSettings):
     rerank_candidates: int = 30
     rerank_fusion_weight: float = 1.0
     rerank_chunk_weight: float = 0.0
-    rerank_sentence_weight: float = 0.0
+    rerank_sentence_weight: float = 2.0
 
     # Answers
     # About this many words in an answer's main part (the lead sentence always stays).

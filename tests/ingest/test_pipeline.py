@@ -466,7 +466,7 @@ def test_ingest_reports_per_document_what_cleaning_dropped(
     page = tmp_path / "Other page.html"
     page.write_text(PAGE_WITH_BOX.replace("2019", "2020"), encoding="utf-8")
     out = subprocess.run(
-        [sys.executable, "-m", "kb.cli", "ingest", str(page), "--json", "--quiet"],
+        [sys.executable, "-m", "cli", "ingest", str(page), "--json", "--quiet"],
         env=cli_env(small_corpus),
         capture_output=True,
         text=True,
