@@ -172,7 +172,8 @@ def main(argv: list[str]) -> int:
                 "settings": {**training, **current},
                 **score(index, questions, vectors, held.model_copy(update=current), focus),
             }
-    best = max(results, key=ranking)
+    # The settings in use are a candidate too: the grid keeps only the best first stages.
+    best = max([*results, defaults] if defaults else results, key=ranking)
     report: dict[str, Any] = {
         "questions": len(questions),
         "by_source": {s: sum(q.source == s for q in questions) for s in ("dev", "officer")},
