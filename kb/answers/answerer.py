@@ -242,7 +242,14 @@ class Answerer:
         """The lead sentence and its support, numbered by source and verified."""
         candidates = self.candidates(cache, passages)
         vectors = self.sentence_vectors([c.text for c in candidates])
-        composition = compose(question, candidates, vectors, qvec, self.settings.answer_words)
+        composition = compose(
+            question,
+            candidates,
+            vectors,
+            qvec,
+            self.settings.answer_words,
+            self.settings.answer_rank_prior,
+        )
         return assemble(question, composition.chosen, composition.more)
 
     def abstention(

@@ -36,8 +36,7 @@ SUPPORT_MARGIN = 0.12
 MORE_MARGIN = 0.2
 MORE_LIMIT = 4
 DUPLICATE = 0.88
-# A small prior for the passage's retrieval rank breaks near-ties sensibly.
-RANK_PRIOR = 0.02
+# The prior for the passage's retrieval rank is settings.answer_rank_prior.
 # How much a sentence of the kind a question asks for is preferred.
 TYPE_BONUS = 0.04
 
@@ -117,6 +116,7 @@ def compose(
     vectors: np.ndarray,
     qvec: np.ndarray,
     word_budget: int,
+    rank_prior: float = 0.02,
 ) -> Composition:
     """Choose and order the answer's sentences (see the module docstring)."""
     if not candidates:
@@ -124,7 +124,7 @@ def compose(
     kind = question_type(question)
     relevance = vectors @ qvec
     relevance = relevance + np.array(
-        [RANK_PRIOR * (1 - c.passage.rank / 10) + type_bonus(kind, c.text) for c in candidates]
+        [rank_prior * (1 - c.passage.rank / 10) + type_bonus(kind, c.text) for c in candidates]
     )
     order = [int(i) for i in np.argsort(-relevance, kind="stable")]
     lead = order[0]

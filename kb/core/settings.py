@@ -83,11 +83,12 @@ class Settings(BaseSettings):
     # Chosen on the tune split for the adapted model (eval/reports/tuning.md).
     top_k: int = 10
     candidates: int = 80
-    rrf_k: int = 60
-    dense_weight: float = 1.8
+    rrf_k: int = 10
+    dense_weight: float = 0.6
     bm25_weight: float = 1.0
     # A question that tells a situation first is also searched by its asking
     # sentence(s) alone (kb/retrieval/focus.py), one more dense ranking of this weight.
+    # 0 (off): no weight tried on tune beat the rest without it (eval/reports/tuning-focus.md).
     focus_weight: float = 0.0
     # Second stage (kb/retrieval/rerank.py): the first stage's best rerank_candidates are
     # re-scored as fusion_weight x their fused score (best = 1) + chunk_weight x
@@ -96,11 +97,14 @@ class Settings(BaseSettings):
     rerank_candidates: int = 30
     rerank_fusion_weight: float = 1.0
     rerank_chunk_weight: float = 0.0
-    rerank_sentence_weight: float = 2.0
+    rerank_sentence_weight: float = 0.0
 
     # Answers
     # About this many words in an answer's main part (the lead sentence always stays).
     answer_words: int = 70
+    # How much a sentence's passage rank adds to its closeness to the question when
+    # the lead is chosen (rank 1 gets 0.9 x this, rank 10 none); eval/tune_answers.py.
+    answer_rank_prior: float = 0.2
     # Abstain when the question's closeness to its top passages (kb/answer.py:
     # best passage and best sentence cosine, averaged) is below
     # abstain_threshold; below abstain_unknown_threshold when it names later

@@ -87,7 +87,7 @@ def test_cli_compare_exits_non_zero_on_a_regression(kb, tmp_path: Path):
     args = [
         sys.executable,
         "-m",
-        "cli.main",
+        "cli",
         "eval",
         "retrieval",
         "--mode",

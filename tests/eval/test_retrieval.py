@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from eval.gold import QUESTIONS, GoldQuestion, load_questions, subset
+from eval.gold import QUESTIONS, GoldQuestion, gold_version, load_questions, subset
 from eval.report import retrieval_report, stamp, write_report
 from eval.retrieval import QUALITY_METRICS, ConfigResult, evaluate_retrieval, judge, quote_end
 from kb.api import KnowledgeBase
@@ -125,7 +125,7 @@ def test_report_is_written_stamped_and_readable(kb, smoke, tmp_path: Path):
     data = json.loads(paths[0].read_text())
     s = data["stamp"]
     assert s["commit"] and s["model"] and len(s["corpus_hash"]) == 16
-    assert s["gold_version"] == "2" and s["chunks"] == len(kb.index.chunks)
+    assert s["gold_version"] == gold_version() and s["chunks"] == len(kb.index.chunks)
     assert set(data["configs"]) == set(smoke)
     md = paths[1].read_text()
     assert "| hybrid |" in md and "Hit@5" in md and s["corpus_hash"] in md

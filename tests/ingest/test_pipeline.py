@@ -93,7 +93,11 @@ def index(built_settings: Settings) -> Index:
             "How do we get there?",
             "Big bang or organic change?",
         ),
-        ("What have others been doing?", "Case studies of shared services activity"),
+        (
+            "What have others been doing?",
+            "Shared services compendium and case studies",
+            "Case studies of shared services activity",
+        ),
         ("Sources of further information",),
     ],
     ids=lambda p: p[-1],
