@@ -246,9 +246,9 @@ for i, turn in enumerate(turns):
         else:
             render_answer(turn["payload"] or {"text": turn["content"]}, f"{chat_id}-{i}")
 
-question = st.chat_input(
-    "Ask a question about sharing services", max_chars=kb.settings.max_question_chars
-)
+# No max_chars: the box would cut a pasted question silently; an over-long one is
+# refused with a message instead, and kept in a box to shorten (retry_form).
+question = st.chat_input("Ask a question about sharing services")
 
 
 def retry_form(retry: dict[str, str]) -> str | None:

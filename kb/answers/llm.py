@@ -98,6 +98,18 @@ def supported(sentence: str, passage_text: str) -> bool:
     return True
 
 
+def _reply_sentences(reply: str) -> list[str]:
+    """The reply cut at sentence ends, never inside a quote ("Is sharing legal? Concerns…")."""
+    quoted = [m.span() for m in _QUOTED.finditer(reply)]
+    pieces, at = [], 0
+    for m in _SENTENCE_END.finditer(reply):
+        if "\n" not in m.group() and any(a < m.start() < b for a, b in quoted):
+            continue
+        pieces.append(reply[at : m.start()])
+        at = m.end()
+    return [*pieces, reply[at:]]
+
+
 def parse_cited_sentences(reply: str, passages: list[Passage]) -> list[tuple[str, list[int]]]:
     """Sentences of a model reply with the valid, supported passage numbers of each.
 
@@ -107,7 +119,7 @@ def parse_cited_sentences(reply: str, passages: list[Passage]) -> list[tuple[str
     out = []
     # "A claim. [1]" and "A claim [1]." both cite the claim: move the markers before the stop.
     reply = _TRAILING.sub(lambda m: f" {m.group(2).strip()}{m.group(1)} ", reply.strip())
-    for raw in _SENTENCE_END.split(reply.strip()):
+    for raw in _reply_sentences(reply.strip()):
         raw = raw.strip()
         numbers = [int(n) for group in _CITES.findall(raw) for n in re.split(r"[,;]", group)]
         text = " ".join(_CITES.sub("", raw).split()).strip()

@@ -119,7 +119,7 @@ def test_officer_journey_in_a_real_browser(server: tuple[str, float]) -> None:
         box = page.get_by_test_id("stChatInputTextArea")
         box.fill("How did councils share a chief executive and what did it save?")
         box.press("Enter")
-        source = page.get_by_test_id("stExpander").filter(has_text="[1]").first
+        source = page.get_by_test_id("stExpander").filter(has_text="Read source 1").first
         expect(source).to_be_visible()
         source.click()
         expect(page.get_by_text("Open in the Library").first).to_be_visible()
@@ -246,7 +246,7 @@ def _sign_in(page: Any, url: str, name: str, password: str) -> None:
     page.goto(url)
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     page.get_by_label("Your name").fill(name)
-    page.get_by_label("Password").fill(password)
+    page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Shared services guidance assistant")).to_be_visible()
 

@@ -241,3 +241,14 @@ def test_a_negated_or_contradicting_sentence_is_refused() -> None:
     assert supported(
         'Councils "cannot share a monitoring officer without an agreement" [1].', passage
     )
+
+
+def test_a_quote_with_a_question_mark_inside_stays_one_sentence() -> None:
+    from kb.answers.llm import _reply_sentences
+
+    reply = 'It asks "Is sharing legal? Concerns about legality are often cited" [1]\nMore. Yes.'
+    assert _reply_sentences(reply) == [
+        'It asks "Is sharing legal? Concerns about legality are often cited" [1]',
+        "More.",
+        "Yes.",
+    ]
