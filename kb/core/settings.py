@@ -116,9 +116,9 @@ class Settings(BaseSettings):
     # abstain_unfamiliar_threshold when one of its words never occurs in the
     # library. Calibrated for the adapted model with bench/calibrate_abstain.py on
     # the tune split of eval/out_of_scope.jsonl and eval/questions.jsonl.
-    abstain_threshold: float = 0.29
-    abstain_unknown_threshold: float = 0.66
-    abstain_unfamiliar_threshold: float = 0.42
+    abstain_threshold: float = 0.35
+    abstain_unknown_threshold: float = 0.64
+    abstain_unfamiliar_threshold: float = 0.36
     max_question_chars: int = 2000
     # Case studies shown with an answer must match at least this well (text
     # similarity plus facet overlap, kb/cases.py). 0.35 kept every expected case

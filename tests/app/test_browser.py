@@ -142,7 +142,7 @@ def test_officer_journey_in_a_real_browser(server: tuple[str, float]) -> None:
         # Tick a checklist item, reload, and see it kept.
         page.goto(f"{url}/checklist")
         page.get_by_label("New assessment").fill("Waste partnership with X")
-        page.get_by_role("button", name="Create").click()
+        page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Create").click()
         expect(page.get_by_role("heading", name="Waste partnership with X")).to_be_visible()
         settle(page)
         page.get_by_role("combobox", name="Status").first.click()
@@ -260,7 +260,7 @@ def _new_assessment(page: Any, url: str, name: str) -> None:
     if box.count() == 0:
         box = page.get_by_label("New assessment")
     box.fill(name)
-    page.get_by_role("button", name="Create").first.click()
+    page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Create").click()
     expect(page.get_by_role("heading", name=name)).to_be_visible()
     settle(page)
 
