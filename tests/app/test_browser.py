@@ -272,7 +272,8 @@ def _go(page: Any, url: str, link: str, path: str) -> None:
     A fresh page load is a new session, and a signed-in officer would be asked to
     sign in again; the sidebar keeps the session.
     """
-    nav = page.get_by_role("navigation", name="App pages").get_by_role("link", name=link, exact=True)
+    nav = page.get_by_role("navigation", name="App pages")
+    nav = nav.get_by_role("link", name=link, exact=True)
     if page.url.startswith(url) and nav.count():
         nav.click()
         page.wait_for_url(f"**{path}")
@@ -339,6 +340,7 @@ def test_two_officers_keep_their_work_apart_until_they_share(
         expect(sidebar.get_by_text("Bob: can edit")).to_be_visible()
 
         # Bob now has it, edits a note, and Ann sees his change.
+        _go(bob, url, "Ask", "/ask")  # away and back: the page reads the shares again
         _go(bob, url, "Checklist", "/checklist")
         expect(bob.get_by_role("heading", name="Legal with Surrey")).to_be_visible()
         expect(bob.get_by_text("Belongs to Ann; you can edit it.")).to_be_visible()
