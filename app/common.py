@@ -230,9 +230,16 @@ def _wait_for_saves(session_id: str | None, limit_s: float = 20.0) -> None:
         session = info.session if info else None
     except Exception:  # noqa: BLE001 - only an optimisation against a race; never fatal
         return
-    deadline = time.monotonic() + limit_s
+    # The click that asks for the file also blurs the field being typed in, and the
+    # rerun that saves it can start a moment after the request for the file: give it
+    # that moment, then wait for it to finish.
+    started = time.monotonic()
+    deadline, grace = started + limit_s, started + 0.5
+    seen_run = False
     while session is not None and time.monotonic() < deadline:
-        if getattr(session, "_scriptrunner", None) is None:
+        running = getattr(session, "_scriptrunner", None) is not None
+        seen_run = seen_run or running
+        if not running and (seen_run or time.monotonic() > grace):
             return
         time.sleep(0.05)
 
