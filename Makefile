@@ -35,7 +35,7 @@ browser:
 	# Debian's Chromium for the end-to-end test (never `playwright install`).
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null)
 
-test: setup browser
+test: setup browser lint
 	$(PY) -m pytest -q
 
 lint: setup
