@@ -99,7 +99,24 @@ def test_an_answer_round_trips_through_its_dict(kb: KnowledgeBase) -> None:
 
 @pytest.mark.parametrize(
     "qid",
-    ["oos01", "oos11", "oos13", "oos15", "oos16", "oos17", "oos18", "oos21", "oos25", "oos27"],
+    [
+        "oos01",
+        "oos11",
+        "oos13",
+        "oos15",
+        # A known miss since the thresholds were re-calibrated on tune for the model trained
+        # with officer-voice questions (tune in-scope refusals 13.8% -> 4.9%, out-of-scope
+        # abstention 90% -> 85%): the rate is held by the floor test in tests/eval.
+        pytest.param(
+            "oos16",
+            marks=pytest.mark.xfail(strict=True, reason="answered at the calibrated thresholds"),
+        ),
+        "oos17",
+        "oos18",
+        "oos21",
+        "oos25",
+        "oos27",
+    ],
 )
 def test_out_of_scope_questions_abstain(kb: KnowledgeBase, qid: str) -> None:
     row = next(r for r in load_jsonl(EVAL_DIR / "out_of_scope.jsonl") if r["id"] == qid)
