@@ -1,16 +1,20 @@
-"""Choose how much an answer's lead leans on retrieval rank, on the tune split only.
+"""Choose how an answer's sentences are scored, on the held-out half of the tune split.
 
     python -m eval.tune_answers          # writes eval/reports/tuning-answers.md
 
-Every tune question is retrieved once as ``kb.answer`` retrieves it; each value of
-``answer_rank_prior`` then composes all the answers again from the same passages,
-scored as ``kb eval answers`` scores them (gold evidence in the lead, in the answer,
-in the citations). The chosen value maximises their sum; ties go to the current
-value. The test split is never read.
+The product's model has trained on every tune question, so its similarities flatter
+them. As ``eval/tune_retrieval.py`` does, the weights are chosen with the model
+trained on the first half of tune only (``kb tune --holdout``, re-used when built)
+and scored on the second half. Every held-out question is retrieved once as
+``kb.answer`` retrieves it; each setting then composes all the answers again from
+the same passages and is scored as ``kb eval answers`` scores it (gold evidence in
+the lead, in the answer, in the citations). The chosen setting maximises their sum;
+ties go to the setting in use. The test split is never read.
 """
 
 from __future__ import annotations
 
+import itertools
 import sys
 import time
 from typing import Any
@@ -19,59 +23,87 @@ import numpy as np
 
 from eval.answers import judge_answer
 from eval.gold import EVAL_DIR, load_questions
-from kb.answers.answerer import SOURCE_PASSAGES
+from eval.tune_retrieval import holdout_index
 from kb.answers.question import retrieval_query
 from kb.api import KnowledgeBase
+from kb.core.settings import get_settings
+from kb.tuning.pairs import holdout_fold
 
-GRID = (0.0, 0.02, 0.05, 0.1, 0.2, 0.4)
+GRID = {
+    "answer_source_passages": (5, 8),
+    "answer_rank_prior": (0.0, 0.1, 0.2),
+    "answer_context_weight": (0.0, 0.3, 0.5),
+    "answer_lexical_weight": (0.0, 0.15, 0.3, 0.5),
+    "answer_support_margin": (0.12, 0.2, 0.3),
+    "answer_type_bonus": (0.04, 0.08),
+}
 METRICS = ("evidence_in_lead", "evidence_in_answer", "evidence_in_citations")
 
 
 def main(argv: list[str]) -> int:
     started = time.perf_counter()
-    kb = KnowledgeBase()
+    base = get_settings()
+    training = {
+        k: getattr(base, k) for k in ("tune_epochs", "tune_learning_rate", "tune_hard_negatives")
+    }
+    held, _ = holdout_index(base, training)
+    kb = KnowledgeBase(held.model_copy(update={k: getattr(base, k) for k in GRID}))
     answerer = kb.answerer
     index = kb.index
     cache = answerer.build_cache(index)
-    questions = load_questions(split="tune")
+    answerer.warm()
+    questions = [q for q in load_questions(split="tune") if holdout_fold(q.id)]
     retrieved = []
     for q in questions:
         query = retrieval_query(kb.clean_query(q.question), None, kb.settings.max_question_chars)
         view = answerer.assess(cache, index, query)
         retrieved.append((q, view, answerer.should_abstain(view.signals)))
+    current = {k: getattr(base, k) for k in GRID}
+    settings = [dict(zip(GRID, v, strict=True)) for v in itertools.product(*GRID.values())]
+    if current not in settings:  # the settings in use are always a candidate
+        settings.append(current)
     rows: list[dict[str, Any]] = []
-    for prior in GRID:
-        composer = type(answerer)(
-            kb.settings.model_copy(update={"answer_rank_prior": prior}), answerer.tools
-        )
+    for setting in settings:
+        composer = type(answerer)(kb.settings.model_copy(update=setting), answerer.tools)
+        composer._sentence_vectors = answerer._sentence_vectors  # noqa: SLF001 - same model
         judged = []
         for q, view, abstained in retrieved:
             if abstained:
                 judged.append(dict.fromkeys(METRICS, 0.0))
                 continue
-            passages = view.passages[:SOURCE_PASSAGES]
+            passages = view.passages[: setting["answer_source_passages"]]
             answer = composer.compose_answer(q.question, cache, view.qvec, passages)
             judged.append(judge_answer(q, answer.to_dict()))
-        row: dict[str, Any] = {"answer_rank_prior": prior}
+        row: dict[str, Any] = dict(setting)
         row.update({m: round(float(np.mean([j[m] for j in judged])), 4) for m in METRICS})
         row["sum"] = round(sum(row[m] for m in METRICS), 4)
         rows.append(row)
-    current = kb.settings.answer_rank_prior
-    best = max(rows, key=lambda r: (r["sum"], r["answer_rank_prior"] == current))
+    best = max(rows, key=lambda r: (r["sum"], all(r[k] == v for k, v in current.items())))
+    in_use = next(r for r in rows if all(r[k] == v for k, v in current.items()))
+    top = sorted(rows, key=lambda r: -r["sum"])[:15]
+    names = " / ".join(GRID)
     lines = [
-        "# Answer composition: the rank prior, chosen on the tune split",
+        "# Answer composition: sentence scoring, chosen on the tune split's held-out half",
         "",
-        f"{len(questions)} tune questions (`python -m eval.tune_answers`, "
-        f"{time.perf_counter() - started:.0f} s). Chosen: **{best['answer_rank_prior']}** "
-        f"(in use before: {current}).",
+        f"{len(questions)} held-out tune questions, model trained on the other half "
+        f"(`python -m eval.tune_answers`, {time.perf_counter() - started:.0f} s). "
+        f"Settings are {names}.",
         "",
-        "| answer_rank_prior | evidence in lead | in answer | in citations | sum |",
-        "|---|---|---|---|---|",
+        f"- chosen: **{', '.join(f'{k}={best[k]}' for k in GRID)}** (sum {best['sum']:.3f})",
+        f"- in use before: {', '.join(f'{k}={v}' for k, v in current.items())} "
+        f"(sum {in_use['sum']:.3f})",
+        "",
+        "The best 15 of the grid:",
+        "",
+        f"| {' | '.join(GRID)} | evidence in lead | in answer | in citations | sum |",
+        "|" + "---|" * (len(GRID) + 4),
     ]
     lines += [
-        f"| {r['answer_rank_prior']} | {r['evidence_in_lead']:.3f} | {r['evidence_in_answer']:.3f} "
+        "| "
+        + " | ".join(str(r[k]) for k in GRID)
+        + f" | {r['evidence_in_lead']:.3f} | {r['evidence_in_answer']:.3f} "
         f"| {r['evidence_in_citations']:.3f} | {r['sum']:.3f} |"
-        for r in rows
+        for r in top
     ]
     out = EVAL_DIR / "reports" / "tuning-answers.md"
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")

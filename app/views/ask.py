@@ -109,7 +109,11 @@ def render_answer(answer: dict[str, Any], key: str) -> None:
                 where = ", ".join(
                     str(x) for x in (m.get("title"), m.get("section"), m.get("date")) if x
                 )
-                st.markdown(f"- {md_escape(str(m.get('text')))}  \n  _{md_escape(where)}_")
+                n = int(m.get("n") or 0)
+                mark = f" [\\[{n}\\]](#src-{key}-{n})" if n else ""
+                st.markdown(f"- {md_escape(str(m.get('text')))}{mark}  \n  _{md_escape(where)}_")
+                for notice in m.get("notices") or []:
+                    st.caption(md_escape(notice))
     cases = answer.get("case_studies") or []
     if cases:
         st.markdown("**Case studies that match**")

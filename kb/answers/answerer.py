@@ -16,11 +16,11 @@ from typing import Any
 import numpy as np
 
 from kb.answers.abstain import Coverage, Signals, should_abstain
-from kb.answers.compose import Candidate, compose
+from kb.answers.compose import Candidate, Scoring, compose
 from kb.answers.currency import load_currency
 from kb.answers.question import is_about_the_asker, join_names, retrieval_query, strip_terms
 from kb.answers.record import assemble, nearest_topics
-from kb.answers.sentences import Sentence, split_sentences
+from kb.answers.sentences import Sentence, TermWeights, split_sentences
 from kb.checklist.questions import load_checklist
 from kb.core.results import Answer, Passage
 from kb.core.settings import Settings
@@ -29,9 +29,8 @@ from kb.retrieval.search import focus_vector, hybrid_search
 
 __all__ = ["AnswerTools", "Answerer", "Assessment"]
 
-# How many of the retrieved passages sentences are drawn from, and how many
-# passages the closeness score looks at.
-SOURCE_PASSAGES = 5
+# How many passages the closeness score looks at (answers draw on
+# settings.answer_source_passages).
 CLOSENESS_PASSAGES = 3
 
 
@@ -46,6 +45,7 @@ class _BuildCache:
         texts: list[str] = []
         for chunk in index.chunks.values():
             texts += [chunk.text, chunk.section_label]
+        self.terms = TermWeights([c.text for c in index.chunks.values()])
         for record in index.documents.values():
             texts += [str(v) for v in record.meta.to_dict().values() if v]
         self.coverage = Coverage.from_texts(texts)
@@ -77,6 +77,16 @@ class AnswerTools:
     embed_texts: Callable[[list[str]], Any]
     clean_query: Callable[[str], str]
     match_cases: Callable[..., list[Any]] | None = None
+
+
+def context_texts(candidates: Sequence[Candidate]) -> list[str]:
+    """Each candidate read after the quotable sentence before it in its passage, if any."""
+    position = {(c.passage.chunk.id, c.index): c for c in candidates}
+    out = []
+    for c in candidates:
+        before = position.get((c.passage.chunk.id, c.index - 1))
+        out.append(f"{before.text} {c.text}" if before is not None else c.text)
+    return out
 
 
 class Answerer:
@@ -124,11 +134,10 @@ class Answerer:
         """Embed every sentence of the library and the checklist now, so asks stay fast."""
         index = self.tools.index()
         cache = self.build_cache(index)
-        texts = []
-        for chunk_id in index.order:
-            passage = Passage(index.chunks[chunk_id], 0.0, 0)
-            texts += [s.text for s in self.sentences_of(cache, passage)]
-        self.sentence_vectors(texts)
+        candidates = self.candidates(
+            cache, [Passage(index.chunks[chunk_id], 0.0, 0) for chunk_id in index.order]
+        )
+        self.sentence_vectors([c.text for c in candidates] + context_texts(candidates))
         self.checklist().vectors(self.tools.embed_texts)
         self.case_studies("sharing services between councils")  # loads the case library
 
@@ -146,7 +155,8 @@ class Answerer:
         passages, signals, set_aside, qvec = view.passages, view.signals, view.set_aside, view.qvec
         if not passages or self.should_abstain(signals):
             return self.abstention(question, passages, signals.closeness, list(view.names))
-        answer = self.compose_answer(question, cache, qvec, passages[:SOURCE_PASSAGES])
+        sources = passages[: self.settings.answer_source_passages]
+        answer = self.compose_answer(question, cache, qvec, sources)
         answer.score = signals.closeness
         if set_aside:
             answer.scope_note = (
@@ -156,7 +166,7 @@ class Answerer:
         if self.settings.llm_base_url and self.settings.llm_model:
             from kb.answers.llm import answer_with_llm
 
-            answer = answer_with_llm(self.settings, question, passages[:SOURCE_PASSAGES], answer)
+            answer = answer_with_llm(self.settings, question, sources, answer)
         self.attach_extras(answer, query, qvec, passages)
         return answer
 
@@ -176,10 +186,13 @@ class Answerer:
             topic,
             qvec.tolist(),
             self.settings,
-            max(self.settings.top_k, SOURCE_PASSAGES),
+            max(self.settings.top_k, self.settings.answer_source_passages),
             focus_embedding=focus_vector(topic, self.settings, self.tools.embed_query),
         )
-        signals = self.signals(cache, topic, qvec, passages, names)
+        # Judged on the names left once the asker's own are set aside (in ``topic``
+        # they are gone, so they could no longer be told apart there).
+        kept = [n for n in names if n not in set_aside]
+        signals = self.signals(cache, topic, qvec, passages, kept)
         return Assessment(tuple(names), set_aside, qvec, passages, signals)
 
     def signals(
@@ -223,7 +236,9 @@ class Answerer:
         if not rows:
             return 0.0
         best_chunk = float((cache.vectors[rows] @ qvec).max())
-        sentences = [s.text for p in top for s in self.sentences_of(cache, p)]
+        # A list names many things at once ("council tax, benefits, …"): closeness is
+        # judged on sentences, as it was calibrated.
+        sentences = [s.text for p in top for s in self.sentences_of(cache, p) if not s.is_list]
         if not sentences:
             return best_chunk
         best_sentence = float((self.sentence_vectors(sentences) @ qvec).max())
@@ -240,15 +255,33 @@ class Answerer:
         self, question: str, cache: _BuildCache, qvec: np.ndarray, passages: list[Passage]
     ) -> Answer:
         """The lead sentence and its support, numbered by source and verified."""
+        s = self.settings
         candidates = self.candidates(cache, passages)
-        vectors = self.sentence_vectors([c.text for c in candidates])
+        texts = [c.text for c in candidates]
+        weights = Scoring(
+            s.answer_rank_prior,
+            s.answer_context_weight,
+            s.answer_lexical_weight,
+            s.answer_support_margin,
+            s.answer_type_bonus,
+        )
         composition = compose(
             question,
             candidates,
-            vectors,
+            self.sentence_vectors(texts),
             qvec,
-            self.settings.answer_words,
-            self.settings.answer_rank_prior,
+            s.answer_words,
+            weights,
+            context_vectors=self.sentence_vectors(context_texts(candidates))
+            if weights.context
+            else None,
+            # Read in its section: a case study's name in the heading is shared by every
+            # sentence under it, so the question's other words decide between them.
+            lexical=cache.terms.overlap(
+                question, [f"{c.passage.chunk.section_label} {c.text}" for c in candidates]
+            )
+            if weights.lexical
+            else None,
         )
         return assemble(question, composition.chosen, composition.more)
 
@@ -275,6 +308,12 @@ class Answerer:
         facts = load_currency(self.settings.corpus_dir / "currency.yaml")
         said = [(s.n, s.text) for s in answer.sentences] + [(0, answer.question)]
         answer.notices += facts.notices_for(said)
+        for item in answer.more:
+            # A "more" sentence's notice sits beside it: the answer's own notices stay
+            # about what the answer says, and no quoted sentence goes without its caveat.
+            own = facts.notices_for([(int(item.get("n", 0)), str(item["text"]))])
+            if own:
+                item["notices"] = own
         cited = [c.passage for c in answer.citations] or passages[:3]
         answer.checklist = self.checklist().related(qvec, cited, self.tools.embed_texts)
         answer.case_studies = self.case_studies(query)

@@ -7,7 +7,7 @@ similarity to the question with the question's type in view:
    will be the benefits of sharing?") is never an answer, so headings and the
    guide's own question lists are left out, and so is any text marked garbled
    at ingest (two PDF columns run together).
-2. **Support**: at most ``MAX_SUPPORT`` more sentences within ``SUPPORT_MARGIN``
+2. **Support**: at most ``MAX_SUPPORT`` more sentences within the support margin
    of the lead's score, none a near-duplicate of one already chosen, within
    the word budget. A sentence that leans on the one before it ("This…",
    "However…") brings that sentence with it.
@@ -15,8 +15,8 @@ similarity to the question with the question's type in view:
    sentences in reading order (the lead stays first).
 4. **More**: the next best sentences, for "more from the library".
 
-The margins and bonuses are fixed constants; ``bench/calibrate_answers.py``
-measures them on the tune split only.
+How a sentence is scored (:class:`Scoring`) is chosen on the tune split by
+``eval/tune_answers.py``; the other margins and bonuses are fixed constants.
 """
 
 from __future__ import annotations
@@ -29,20 +29,16 @@ import numpy as np
 
 from kb.core.results import Passage
 
-__all__ = ["Candidate", "Composition", "compose", "question_type"]
+__all__ = ["Candidate", "Composition", "Scoring", "compose", "question_type"]
 
 MAX_SUPPORT = 2
-SUPPORT_MARGIN = 0.12
 MORE_MARGIN = 0.2
 MORE_LIMIT = 4
 DUPLICATE = 0.88
 # The prior for the passage's retrieval rank is settings.answer_rank_prior.
-# How much a sentence of the kind a question asks for is preferred.
-TYPE_BONUS = 0.04
 
-_NUMBER_Q = re.compile(
-    r"\b(how (much|many|long|big|far|quickly|fast)|what (share|percentage|proportion))\b", re.I
-)
+_NUMBER_Q = re.compile(r"\b(how (much|many|big|far)|what (share|percentage|proportion))\b", re.I)
+_DURATION_Q = re.compile(r"\b(how (long|quickly|fast|soon)|by when)\b", re.I)
 _WHICH_Q = re.compile(
     r"\b(which (councils?|authorities|boroughs|districts)|examples? of|who (has|have)|"
     r"has anyone|name (some|any))\b",
@@ -53,7 +49,14 @@ _HOW_Q = re.compile(
     re.I,
 )
 _YESNO_Q = re.compile(r"^\s*(can|could|is|are|do|does|should|must|will|would|may)\b", re.I)
-_HAS_NUMBER = re.compile(r"£\s?\d|\d+(\.\d+)?\s?(per cent|%|million|m\b|bn)|\b\d{2,}\b")
+# An amount, not a year or a footnote: "£3.5 million", "70 per cent", "800,000".
+_HAS_NUMBER = re.compile(
+    r"£\s?\d|\b\d+(\.\d+)?\s?(per ?cent|%|million|m\b|bn|k\b)|\b\d{1,3}(,\d{3})+\b", re.I
+)
+_HAS_DURATION = re.compile(
+    r"\b(\d+|one|two|three|four|five|six|eight|ten|twelve|eighteen)[ -](years?|months?|weeks?)\b",
+    re.I,
+)
 _NAMES_COUNCIL = re.compile(r"\b(Council|Councils|Borough|District|County|Partnership)\b")
 _ADVICE = re.compile(r"\b(should|need to|needs to|will need|must|it is important|consider)\b", re.I)
 # A sentence that starts like this needs the one before it to make sense.
@@ -64,9 +67,11 @@ _LEANS_BACK = re.compile(
 
 
 def question_type(question: str) -> str:
-    """number | which | how | yesno | other: what kind of sentence would answer it."""
+    """number | duration | which | how | yesno | other: what kind of sentence would answer it."""
     if _NUMBER_Q.search(question):
         return "number"
+    if _DURATION_Q.search(question):
+        return "duration"
     if _WHICH_Q.search(question):
         return "which"
     if _HOW_Q.search(question):
@@ -76,14 +81,15 @@ def question_type(question: str) -> str:
     return "other"
 
 
-def type_bonus(kind: str, sentence: str) -> float:
-    if kind == "number" and _HAS_NUMBER.search(sentence):
-        return TYPE_BONUS
-    if kind == "which" and _NAMES_COUNCIL.search(sentence):
-        return TYPE_BONUS
-    if kind == "how" and _ADVICE.search(sentence):
-        return TYPE_BONUS
-    return 0.0
+def type_bonus(kind: str, sentence: str) -> bool:
+    """Whether the sentence is of the kind the question asks for (an amount, a council…)."""
+    wanted = {
+        "number": _HAS_NUMBER,
+        "duration": _HAS_DURATION,
+        "which": _NAMES_COUNCIL,
+        "how": _ADVICE,
+    }.get(kind)
+    return bool(wanted and wanted.search(sentence))
 
 
 @dataclass(frozen=True)
@@ -95,6 +101,26 @@ class Candidate:
     start: int
     end: int
     index: int  # position among the passage's quotable sentences
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """How sentences are scored and kept; chosen on the tune split (eval/tune_answers.py).
+
+    ``context``: the share of the similarity taken with the sentence read after the
+    one before it (a sentence alone can lose what it is about). ``lexical``: the
+    weight of the question's rare words found in the sentence. ``rank_prior``: the
+    lean towards passages retrieval ranked higher (rank 1 gets 0.9 x this).
+    ``support_margin``: how far below the lead a supporting sentence may score.
+    ``type_bonus``: what a sentence of the kind the question asks for gains (an
+    amount for "how much", a council for "which councils").
+    """
+
+    rank_prior: float = 0.2
+    context: float = 0.0
+    lexical: float = 0.0
+    support_margin: float = 0.12
+    type_bonus: float = 0.04
 
 
 @dataclass
@@ -116,15 +142,30 @@ def compose(
     vectors: np.ndarray,
     qvec: np.ndarray,
     word_budget: int,
-    rank_prior: float = 0.02,
+    weights: Scoring | None = None,
+    context_vectors: np.ndarray | None = None,
+    lexical: Sequence[float] | None = None,
 ) -> Composition:
-    """Choose and order the answer's sentences (see the module docstring)."""
+    """Choose and order the answer's sentences (see the module docstring).
+
+    ``vectors`` are the candidates' unit vectors, ``context_vectors`` those of each
+    read after the sentence before it, ``lexical`` each one's share of the
+    question's rare words (:class:`kb.answers.sentences.TermWeights`).
+    """
     if not candidates:
         return Composition([], [], {})
+    w = weights or Scoring()
     kind = question_type(question)
     relevance = vectors @ qvec
+    if context_vectors is not None and w.context:
+        relevance = (1 - w.context) * relevance + w.context * (context_vectors @ qvec)
+    if lexical is not None and w.lexical:
+        relevance = relevance + w.lexical * np.asarray(lexical, dtype=np.float32)
     relevance = relevance + np.array(
-        [rank_prior * (1 - c.passage.rank / 10) + type_bonus(kind, c.text) for c in candidates]
+        [
+            w.rank_prior * (1 - c.passage.rank / 10) + w.type_bonus * type_bonus(kind, c.text)
+            for c in candidates
+        ]
     )
     order = [int(i) for i in np.argsort(-relevance, kind="stable")]
     lead = order[0]
@@ -132,7 +173,7 @@ def compose(
     chosen = [lead]
     words = _words(candidates[lead])
     for i in order[1:]:
-        if len(chosen) > MAX_SUPPORT or relevance[i] < best - SUPPORT_MARGIN:
+        if len(chosen) > MAX_SUPPORT or relevance[i] < best - w.support_margin:
             break
         if float((vectors[chosen] @ vectors[i]).max()) >= DUPLICATE:
             continue

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from kb.answers.record import cite_more
 from kb.core.results import Answer, AnswerSentence, Citation, Passage, Quote
 from kb.core.text import fold
 
@@ -183,6 +184,7 @@ def answer_with_llm(
                     if at is not None:
                         spans.append(Quote(q, at[0], at[1]))
         citations.append(Citation(renumber[n], passage, tuple(spans)))
+    citations, more = cite_more(citations, extractive)
     return Answer(
         question=question,
         text=text,
@@ -191,7 +193,7 @@ def answer_with_llm(
         backend="llm",
         score=extractive.score,
         sentences=sentences,
-        more=extractive.more,
+        more=more,
         scope_note=extractive.scope_note,
         notices=["Written by a language model from the numbered sources; check them."],
     )

@@ -75,6 +75,15 @@ _ASKER_CUE = re.compile(
 )
 
 
+# What follows a product's or a body's name when it is the asker's situation: "a joint
+# SAP system", "Power BI dashboards", "UNISON are asking".
+_ASKER_AFTER = re.compile(
+    r"^\s+(systems?|platforms?|software|suite|dashboards?|licen[cs]es?|modules?|"
+    r"(is|are|have|has)\s+(been\s+)?(asking|saying|worried|concerned|telling|pushing))\b",
+    re.I,
+)
+
+
 def is_about_the_asker(term: str, question: str) -> bool:
     """A name that says who is asking or what they use, not what they ask about.
 
@@ -87,7 +96,11 @@ def is_about_the_asker(term: str, question: str) -> bool:
     if not term.isupper():
         return True
     at = question.find(term)
-    return at > 0 and bool(_ASKER_CUE.search(question[:at]))
+    if at < 0:
+        return False
+    return (at > 0 and bool(_ASKER_CUE.search(question[:at]))) or bool(
+        _ASKER_AFTER.match(question[at + len(term) :])
+    )
 
 
 def strip_terms(question: str, terms: Sequence[str]) -> str:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
 from kb.answers.compose import Candidate
 from kb.core.results import Answer, AnswerSentence, Citation, Passage, Quote
 from kb.core.text import collapse
 
-__all__ = ["assemble", "citation_problems", "format_answer", "nearest_topics"]
+__all__ = ["assemble", "cite_more", "citation_problems", "format_answer", "nearest_topics"]
 
 _CITE = re.compile(r"\[(\d+)\]")
 
@@ -28,39 +29,78 @@ def assemble(
 
     Each sentence is verified against its passage; one that is not there verbatim
     (whitespace aside) is dropped, so every ``[n]`` points at a passage that says it.
+    The "more from the library" sentences cite their sources too, numbered on after
+    the answer's own, so a reader can open the passage behind each of them.
     """
     numbers: dict[str, int] = {}
     passages: dict[int, Passage] = {}
     quotes: dict[int, list[Quote]] = {}
-    sentences: list[AnswerSentence] = []
-    for c in chosen:
+
+    def cite(c: Candidate) -> int | None:
         if collapse(c.text) not in collapse(c.passage.chunk.text):
-            continue
+            return None
         n = numbers.setdefault(c.passage.chunk.id, len(numbers) + 1)
         passages[n] = c.passage
         quotes.setdefault(n, []).append(Quote(c.text, c.start, c.end))
-        sentences.append(AnswerSentence(c.text, n))
+        return n
+
+    sentences = [AnswerSentence(c.text, n) for c in chosen if (n := cite(c)) is not None]
+    if not sentences:  # nothing verified: no answer, and nothing "more" to cite
+        return Answer(question=question, text="", abstained=True, backend=backend)
+    further = [(c, n) for c in more if (n := cite(c)) is not None]
     citations = [Citation(n, passages[n], tuple(quotes[n])) for n in sorted(passages)]
     return Answer(
         question=question,
         text=" ".join(f"{s.text} [{s.n}]" for s in sentences),
-        abstained=not sentences,
+        abstained=False,
         citations=citations,
         backend=backend,
         sentences=sentences,
-        more=[
-            {
-                "text": c.text,
-                "doc_id": c.passage.chunk.doc_id,
-                "title": c.passage.chunk.title,
-                "section": c.passage.chunk.section_label,
-                "page_label": c.passage.chunk.page_label,
-                "date": c.passage.chunk.date_label,
-                "chunk_id": c.passage.chunk.id,
-            }
-            for c in more
-        ],
+        more=[more_item(c.text, n, c.passage, c.start, c.end) for c, n in further],
     )
+
+
+def more_item(text: str, n: int, passage: Passage, start: int, end: int) -> dict[str, Any]:
+    """One "more from the library" sentence: its words, source ``[n]`` and where it is."""
+    chunk = passage.chunk
+    return {
+        "text": text,
+        "n": n,
+        "start": start,
+        "end": end,
+        "doc_id": chunk.doc_id,
+        "title": chunk.title,
+        "section": chunk.section_label,
+        "page_label": chunk.page_label,
+        "date": chunk.date_label,
+        "chunk_id": chunk.id,
+    }
+
+
+def cite_more(citations: list[Citation], extractive: Answer) -> tuple[list[Citation], list[dict]]:
+    """The sources of ``extractive``'s "more" sentences added after ``citations``.
+
+    For an answer written over the same passages (the LLM path): a more sentence
+    from a passage already cited keeps that number, the rest are numbered on.
+    """
+    sources = {c.n: c for c in extractive.citations}
+    out = list(citations)
+    by_chunk = {c.passage.chunk.id: c.n for c in out}
+    items = []
+    for m in extractive.more:
+        source = sources.get(int(m.get("n", 0)))
+        if source is None:
+            continue
+        quote = Quote(str(m["text"]), int(m.get("start", 0)), int(m.get("end", 0)))
+        n = by_chunk.get(source.passage.chunk.id)
+        if n is None:
+            n = by_chunk[source.passage.chunk.id] = len(out) + 1
+            out.append(Citation(n, source.passage, (quote,)))
+        else:
+            i = next(i for i, c in enumerate(out) if c.n == n)
+            out[i] = Citation(n, out[i].passage, (*out[i].quotes, quote))
+        items.append(more_item(quote.text, n, source.passage, quote.start, quote.end))
+    return out, items
 
 
 def citation_problems(answer: Answer) -> list[str]:
@@ -90,12 +130,17 @@ def citation_problems(answer: Answer) -> list[str]:
             for q in citation.quotes
         ):
             problems.append(f"[{s.n}] has no quote span for: {s.text[:80]}")
+    for m in answer.more:
+        citation = sources.get(int(m.get("n", 0)))
+        if citation is None:
+            problems.append(f"more [{m.get('n')}] points at no listed source")
+        elif collapse(str(m["text"])) not in collapse(citation.passage.chunk.text):
+            problems.append(f"more [{m.get('n')}] does not contain: {str(m['text'])[:80]}")
     if answer.text != " ".join(f"{s.text} [{s.n}]" for s in answer.sentences):
         problems.append("the text is not the cited sentences")
-    if set(sources) - {s.n for s in answer.sentences}:
-        problems.append(
-            f"sources never cited: {sorted(set(sources) - {s.n for s in answer.sentences})}"
-        )
+    used = {s.n for s in answer.sentences} | {int(m.get("n", 0)) for m in answer.more}
+    if set(sources) - used:
+        problems.append(f"sources never cited: {sorted(set(sources) - used)}")
     return problems
 
 
@@ -137,7 +182,9 @@ def format_answer(answer: Answer) -> str:
         lines += [f"Note: {notice}", ""]
     if answer.more:
         lines.append("More from the library")
-        lines += [f"- {m['text']} ({m['title']}, {m['date']})" for m in answer.more]
+        for m in answer.more:
+            lines.append(f"- {m['text']} [{m.get('n', '?')}]")
+            lines += [f"  Note: {notice}" for notice in m.get("notices") or ()]
         lines.append("")
     if answer.case_studies:
         lines.append("Case studies")

@@ -105,9 +105,22 @@ class Settings(BaseSettings):
     # Answers
     # About this many words in an answer's main part (the lead sentence always stays).
     answer_words: int = 70
-    # How much a sentence's passage rank adds to its closeness to the question when
-    # the lead is chosen (rank 1 gets 0.9 x this, rank 10 none); eval/tune_answers.py.
-    answer_rank_prior: float = 0.2
+    # How an answer's sentences are scored against the question (kb/answers/compose.py),
+    # chosen on the held-out half of the tune split by eval/tune_answers.py
+    # (eval/reports/tuning-answers.md): sentences come from the best
+    # answer_source_passages passages; answer_rank_prior is what a passage's rank adds
+    # (rank 1 gets 0.9 x this, rank 10 none); answer_context_weight the share of the
+    # similarity taken with the sentence read after the one before it;
+    # answer_lexical_weight the weight of the question's rare words in the sentence;
+    # answer_support_margin how far below the lead a supporting sentence may score;
+    # answer_type_bonus what a sentence of the kind asked for gains (an amount for
+    # "how much", a council for "which councils").
+    answer_source_passages: int = Field(default=8, ge=1, le=20)
+    answer_rank_prior: float = 0.0
+    answer_context_weight: float = Field(default=0.5, ge=0.0, le=1.0)
+    answer_lexical_weight: float = Field(default=0.3, ge=0.0)
+    answer_support_margin: float = Field(default=0.3, ge=0.0)
+    answer_type_bonus: float = Field(default=0.08, ge=0.0)
     # Abstain when the question's closeness to its top passages (kb/answer.py:
     # best passage and best sentence cosine, averaged) is below
     # abstain_threshold; below abstain_unknown_threshold when it names later

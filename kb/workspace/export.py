@@ -219,6 +219,12 @@ def conversation_blocks(title: str, turns: Iterable[Mapping[str, Any]]) -> list[
         blocks.append(Block("para", _answer_text(turn)))
         for notice in payload.get("notices") or []:
             blocks.append(Block("note", f"Note: {notice}"))
+        more = payload.get("more") or []
+        if more:  # its sentences cite sources listed below, so they go before them
+            blocks.append(Block("para", "More from the library:"))
+            for m in more:
+                blocks.append(Block("para", f"- {m.get('text', '')} [{m.get('n', '?')}]"))
+                blocks += [Block("note", f"Note: {n}") for n in m.get("notices") or ()]
         citations = payload.get("citations") or []
         if citations:
             blocks.append(Block("para", "Sources:"))

@@ -43,7 +43,11 @@ def test_citations_verified_on_many_questions(kb: KnowledgeBase) -> None:
         longest = max(len(s.text.split()) for s in answer.sentences)
         words = sum(len(s.text.split()) for s in answer.sentences)
         assert words <= kb.settings.answer_words + 2 * longest, (q.id, words)
-        assert {s.n for s in answer.sentences} == {c.n for c in answer.citations}
+        said = {s.n for s in answer.sentences}
+        more = {int(m["n"]) for m in answer.more}
+        assert said | more == {c.n for c in answer.citations}, "every source is quoted"
+        # The answer's own sources come first; "more" sources are numbered on after them.
+        assert said == set(range(1, len(said) + 1)), answer.text
         for c in answer.citations:
             assert c.passage.chunk.date_label, "every citation shows its source's date"
             assert c.to_dict()["date"] == c.passage.chunk.date_label
@@ -273,6 +277,11 @@ def test_cli_ask_batch_json(built_settings, tmp_path: Path) -> None:  # type: ig
             "We use Oracle for payroll. Can we share our payroll service with another council?",
             "Can we share our payroll service with another council?",
         ),
+        (  # an acronym followed by "system" names the asker's product, not the topic
+            "We're looking at a joint SAP system with the county. What savings has a "
+            "two-county finance and HR platform delivered?",
+            "What savings has a two-county finance and HR platform delivered?",
+        ),
     ],
 )
 def test_naming_your_own_council_or_system_is_not_refused(
@@ -281,7 +290,7 @@ def test_naming_your_own_council_or_system_is_not_refused(
     answer, general = kb.answer(named), kb.answer(plain)
     assert not general.abstained
     assert not answer.abstained, answer.text
-    name = "Cornwall" if "Cornwall" in named else "Oracle"
+    name = next(n for n in ("Cornwall", "Oracle", "SAP") if n in named)
     assert name in answer.scope_note and "does not mention" in answer.scope_note
     assert citation_problems(answer) == []
 
@@ -303,3 +312,18 @@ def test_notices_are_only_about_what_the_answer_says(kb: KnowledgeBase) -> None:
         for notice in answer.notices:
             term = notice.split("“")[1].split("”")[0].lower()
             assert term in said, (question, notice)
+        for item in answer.more:  # a "more" sentence's notice sits beside it, about it
+            for notice in item.get("notices", []):
+                assert notice.split("“")[1].split("”")[0].lower() in item["text"].lower()
+
+
+def test_more_sentences_cite_their_sources(kb: KnowledgeBase) -> None:
+    answer = kb.answer("How much did the South London Waste Partnership save?")
+    assert answer.more, "a question with several relevant passages has more to read"
+    sources = {c.n: c for c in answer.citations}
+    for item in answer.more:
+        passage = sources[item["n"]].passage.chunk.text
+        assert passage[item["start"] : item["end"]].split() == item["text"].split()
+    assert citation_problems(answer) == []
+    data = answer.to_dict()
+    assert Answer.from_dict(data).to_dict() == data

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kb.answers.compose import Candidate, compose, question_type
+from kb.answers.compose import Candidate, Scoring, compose, question_type
 from kb.core.records import Chunk
 from kb.core.results import Passage
 
@@ -24,6 +24,7 @@ def _vec(*xs: float) -> np.ndarray:
     ("question", "kind"),
     [
         ("How much did the partnership save?", "number"),
+        ("How long did the merger take?", "duration"),
         ("Which councils share a chief executive?", "which"),
         ("How should we communicate the changes?", "how"),
         ("Can two councils share a monitoring officer?", "yesno"),
@@ -87,3 +88,47 @@ def test_the_word_budget_holds_but_the_lead_always_stays() -> None:
     vectors = np.vstack([_vec(1, 0), _vec(0.95, 0.3)])
     chosen = compose("q?", candidates, vectors, _vec(1, 0), word_budget=70).chosen
     assert [c.text for c in chosen] == [long]
+
+
+def test_context_and_rare_words_can_change_the_lead() -> None:
+    a = _passage("a", 1)
+    candidates = [
+        Candidate(a, "Councils often work together on many things.", 0, 40, 0),
+        Candidate(a, "APSE runs benchmarking groups for frontline services.", 41, 90, 1),
+    ]
+    vectors = np.vstack([_vec(0.85, 0.527), _vec(0.8, 0.6)])  # cosines .85 and .8
+    q = _vec(1, 0)
+    plain = compose("Is there a benchmarking group?", candidates, vectors, q, 70)
+    assert plain.chosen[0].index == 0
+    lexical = compose(
+        "Is there a benchmarking group?",
+        candidates,
+        vectors,
+        q,
+        70,
+        Scoring(rank_prior=0.0, lexical=0.3),
+        lexical=[0.0, 1.0],
+    )
+    assert lexical.chosen[0].index == 1
+    # Read after the sentence before it, the second sentence is closer to the question.
+    context = compose(
+        "Is there a benchmarking group?",
+        candidates,
+        vectors,
+        q,
+        70,
+        Scoring(rank_prior=0.0, context=0.5),
+        context_vectors=np.vstack([vectors[0], _vec(1, 0)]),  # the first has none before it
+    )
+    assert context.chosen[0].index == 1
+
+
+def test_an_amount_is_preferred_for_how_much_but_a_year_is_not_an_amount() -> None:
+    a = _passage("a", 1)
+    candidates = [
+        Candidate(a, "The partnership was formed in 2006 by four boroughs.", 0, 50, 0),
+        Candidate(a, "The boroughs saved £3.5 million through joint procurement.", 51, 110, 1),
+    ]
+    vectors = np.vstack([_vec(1, 0.1), _vec(1, 0.3)])
+    result = compose("How much did the partnership save?", candidates, vectors, _vec(1, 0), 70)
+    assert result.chosen[0].index == 1

@@ -150,7 +150,12 @@ def test_llm_answer_cites_only_given_passages(llm_kb: Callable[..., KnowledgeBas
     assert request["auth"] == "Bearer secret-key"
     assert "ONLY the numbered passages" in request["body"]["messages"][0]["content"]
     assert re.findall(r"\[(\d+)\]", answer.text) == ["1", "2"]
-    assert [c.n for c in answer.citations] == [1, 2]
+    # The model's sources come first; the "more" sentences' sources are numbered on.
+    more = {int(m["n"]) for m in answer.more}
+    assert [c.n for c in answer.citations] == sorted({1, 2} | more)
+    for m in answer.more:
+        passage = answer.citations[int(m["n"]) - 1].passage.chunk.text
+        assert passage[m["start"] : m["end"]].split() == m["text"].split()
     for sentence, n in re.findall(r"(.+?)\s*\[(\d+)\]", answer.text):
         assert supported(sentence, answer.citations[int(n) - 1].passage.chunk.text)
     assert answer.to_dict()["citations"][0]["date"]
@@ -163,7 +168,8 @@ def test_bad_citations_are_removed(llm_kb: Callable[..., KnowledgeBase]) -> None
     assert "Unicorns" not in answer.text  # unsupported by the passage it cites
     assert "[9]" not in answer.text and "[12]" not in answer.text  # passages never given
     numbers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)}
-    assert numbers == {c.n for c in answer.citations} == {1}
+    assert numbers == {1}
+    assert {c.n for c in answer.citations} == numbers | {int(m["n"]) for m in answer.more}
     # The model's [2] became [1]: sources are renumbered in order of use.
     assert answer.text.endswith("[1]")
 

@@ -35,11 +35,21 @@ def test_a_conversation_exports_with_its_numbered_sources() -> None:
                 ],
                 "notices": ["The Audit Commission was abolished in 2015."],
                 "case_studies": [{"id": "bromsgrove-redditch", "title": "Bromsgrove and Redditch"}],
+                "more": [
+                    {
+                        "n": 1,
+                        "text": "They agreed to appoint a shared chief executive in June 2008.",
+                        "notices": ["Source [1] mentions “June 2008”. Since then: a test."],
+                    }
+                ],
             },
         },
     ]
     md = conversation_markdown("Chief executives", turns)
     assert md.startswith("# Chief executives\n")
+    more = md.index("More from the library:")
+    assert more < md.index("- They agreed to appoint a shared chief executive in June 2008. [1]")
+    assert more < md.index("> Note: Source [1] mentions “June 2008”") < md.index("Sources:")
     assert "## Q: Can two councils share a chief executive?" in md
     assert "shared chief executive [1]." in md
     assert "- [1] Shared services and management, Appendix 2 › Case study 1, p. ~58, 2011" in md
