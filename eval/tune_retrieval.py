@@ -22,7 +22,7 @@ import json
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -91,15 +91,25 @@ def score(
     }
 
 
-def holdout_index(settings: Settings, training: dict[str, Any]) -> tuple[Settings, Index]:
-    """The corpus embedded with a model trained on the first half of tune only."""
+def holdout_index(
+    settings: Settings,
+    training: dict[str, Any],
+    expansion: Literal["tune-first-half", "none"] = "tune-first-half",
+) -> tuple[Settings, Index]:
+    """The corpus embedded with a model trained on the first half of tune only.
+
+    Its BM25 text is expanded with the same half's questions (``expansion``), never
+    with the held-out half's: those are what the weights are scored on.
+    """
     main = KnowledgeBase(settings).index
     result = tune(settings.model_copy(update=training), main, holdout=True, progress=None)
+    name = "holdout-" + "-".join(f"{v}" for v in training.values())
     held = Settings(
-        data_dir=settings.data_dir / ("holdout-" + "-".join(f"{v}" for v in training.values())),
+        data_dir=settings.data_dir / (name if expansion == "tune-first-half" else f"{name}-none"),
         corpus_dir=settings.corpus_dir,
         embed_model=result.model_dir,
         tune=False,
+        known_questions=expansion,
     )
     ingest(held, progress=False)
     return held, IndexStore(held).open()

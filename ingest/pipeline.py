@@ -26,6 +26,7 @@ from ingest.manifest import read_manifest, slugify
 from ingest.structure import load_profile, split_sections
 from ingest.windows import sentence_windows
 from kb.core.model_registry import active_model, model_identity
+from kb.core.questions import known_questions, question_expansions
 from kb.core.records import Chunk, CleanDocument, DocumentMeta, IngestReport, Window, content_hash
 from kb.core.settings import Settings
 from kb.core.store import (
@@ -182,6 +183,11 @@ def ingest(
         complete = previous is not None and all(
             previous.artifact(name) is not None for name in ARTIFACT_BUILDERS
         )
+        chunks = [c for p in prepared for c in p.chunks]
+        expansions = question_expansions(chunks, known_questions(settings))
+        expansion_hash = content_hash(json.dumps(expansions, sort_keys=True))
+        if previous is not None and previous.info.get("expansion") != expansion_hash:
+            complete = False  # the known questions changed: BM25 is rebuilt, nothing re-embedded
         if not report.changed and complete and previous is not None:
             report.build_id = previous.build_id
             report.chunks = len(previous.chunks)
@@ -189,7 +195,6 @@ def ingest(
             return report
         _embed_new(prepared, settings, progress)
         writer = store.new_build()
-        chunks = [c for p in prepared for c in p.chunks]
         embeddings = (
             np.vstack(
                 [p.embeddings for p in prepared if p.embeddings is not None and len(p.chunks)]
@@ -204,6 +209,8 @@ def ingest(
             "fingerprint": pipeline_fingerprint(settings),
             "documents": len(prepared),
             "chunks": len(chunks),
+            "expansion": expansion_hash,
+            "expanded_chunks": len(expansions),
         }
         artifacts = {name: build(prepared) for name, build in ARTIFACT_BUILDERS.items()}
         windows = [w for p in prepared for w in p.windows]
@@ -221,6 +228,7 @@ def ingest(
             artifacts,
             windows,
             window_embeddings,
+            expansions=expansions,
         )
         store.switch(writer.build_id)
         store.prune()

@@ -18,10 +18,12 @@ import numpy as np
 from kb.answers.abstain import Coverage, Signals, should_abstain
 from kb.answers.compose import Candidate, Scoring, compose
 from kb.answers.currency import load_currency
+from kb.answers.known import KnownAnswers
 from kb.answers.question import is_about_the_asker, join_names, retrieval_query, strip_terms
 from kb.answers.record import assemble, nearest_topics
 from kb.answers.sentences import Sentence, TermWeights, split_sentences
 from kb.checklist.questions import load_checklist
+from kb.core.questions import known_questions
 from kb.core.results import Answer, Passage
 from kb.core.settings import Settings
 from kb.core.store import Index
@@ -98,6 +100,7 @@ class Answerer:
         self._lock = threading.Lock()
         self._build: tuple[str, _BuildCache] | None = None
         self._sentence_vectors: dict[str, np.ndarray] = {}
+        self._known: KnownAnswers | None = None
 
     # -- caches ---------------------------------------------------------------------
     def build_cache(self, index: Index) -> _BuildCache:
@@ -138,8 +141,16 @@ class Answerer:
             cache, [Passage(index.chunks[chunk_id], 0.0, 0) for chunk_id in index.order]
         )
         self.sentence_vectors([c.text for c in candidates] + context_texts(candidates))
+        if self.settings.answer_known_weight:
+            self.known().vectors()
         self.checklist().vectors(self.tools.embed_texts)
         self.case_studies("sharing services between councils")  # loads the case library
+
+    def known(self) -> KnownAnswers:
+        with self._lock:
+            if self._known is None:
+                self._known = KnownAnswers(known_questions(self.settings), self.tools.embed_texts)
+            return self._known
 
     def checklist(self) -> Any:
         return load_checklist(self.settings.corpus_dir / "checklist.yaml")
@@ -264,6 +275,7 @@ class Answerer:
             s.answer_lexical_weight,
             s.answer_support_margin,
             s.answer_type_bonus,
+            s.answer_known_weight,
         )
         composition = compose(
             question,
@@ -282,6 +294,7 @@ class Answerer:
             )
             if weights.lexical
             else None,
+            known=self.known().closeness(qvec, texts) if weights.known else None,
         )
         return assemble(question, composition.chosen, composition.more)
 

@@ -113,7 +113,8 @@ class Scoring:
     lean towards passages retrieval ranked higher (rank 1 gets 0.9 x this).
     ``support_margin``: how far below the lead a supporting sentence may score.
     ``type_bonus``: what a sentence of the kind the question asks for gains (an
-    amount for "how much", a council for "which councils").
+    amount for "how much", a council for "which councils"). ``known``: the weight of
+    the question's closeness to a known question the sentence answered.
     """
 
     rank_prior: float = 0.2
@@ -121,6 +122,7 @@ class Scoring:
     lexical: float = 0.0
     support_margin: float = 0.12
     type_bonus: float = 0.04
+    known: float = 0.0
 
 
 @dataclass
@@ -145,12 +147,14 @@ def compose(
     weights: Scoring | None = None,
     context_vectors: np.ndarray | None = None,
     lexical: Sequence[float] | None = None,
+    known: Sequence[float] | None = None,
 ) -> Composition:
     """Choose and order the answer's sentences (see the module docstring).
 
     ``vectors`` are the candidates' unit vectors, ``context_vectors`` those of each
     read after the sentence before it, ``lexical`` each one's share of the
-    question's rare words (:class:`kb.answers.sentences.TermWeights`).
+    question's rare words (:class:`kb.answers.sentences.TermWeights`), ``known``
+    the question's closeness to a question each answered (:mod:`kb.answers.known`).
     """
     if not candidates:
         return Composition([], [], {})
@@ -161,6 +165,8 @@ def compose(
         relevance = (1 - w.context) * relevance + w.context * (context_vectors @ qvec)
     if lexical is not None and w.lexical:
         relevance = relevance + w.lexical * np.asarray(lexical, dtype=np.float32)
+    if known is not None and w.known:
+        relevance = relevance + w.known * np.asarray(known, dtype=np.float32)
     relevance = relevance + np.array(
         [
             w.rank_prior * (1 - c.passage.rank / 10) + w.type_bonus * type_bonus(kind, c.text)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -60,6 +61,12 @@ class Settings(BaseSettings):
         REPO_ROOT / "eval" / "questions.jsonl",
         REPO_ROOT / "eval" / "questions_tune_officer.jsonl",
     )
+    # Known questions (kb/core/questions.py): ingest adds them to the BM25 text of the
+    # passage holding their evidence (chosen by eval/tune_expansion.py), and answers
+    # prefer a sentence that answered a question like the one asked
+    # (answer_known_weight). "tune": all of the tune split; "tune-first-half": only
+    # the half a held-out weight search may learn from; "none": neither.
+    known_questions: Literal["tune", "tune-first-half", "none"] = "tune"
 
     # Chroma: embedded by default; set chroma_host to use a Chroma server.
     chroma_host: str | None = None
@@ -117,10 +124,13 @@ class Settings(BaseSettings):
     # "how much", a council for "which councils").
     answer_source_passages: int = Field(default=8, ge=1, le=20)
     answer_rank_prior: float = 0.0
-    answer_context_weight: float = Field(default=0.5, ge=0.0, le=1.0)
+    answer_context_weight: float = Field(default=0.3, ge=0.0, le=1.0)
     answer_lexical_weight: float = Field(default=0.3, ge=0.0)
     answer_support_margin: float = Field(default=0.3, ge=0.0)
     answer_type_bonus: float = Field(default=0.08, ge=0.0)
+    # What a sentence gains per unit of the question's closeness to a known question
+    # it answered (known_questions; kb/answers/known.py).
+    answer_known_weight: float = Field(default=0.0, ge=0.0)
     # Abstain when the question's closeness to its top passages (kb/answer.py:
     # best passage and best sentence cosine, averaged) is below
     # abstain_threshold; below abstain_unknown_threshold when it names later
@@ -128,7 +138,9 @@ class Settings(BaseSettings):
     # products are set aside, kb/answer.py); below
     # abstain_unfamiliar_threshold when one of its words never occurs in the
     # library. Calibrated for the adapted model with bench/calibrate_abstain.py on
-    # the tune split of eval/out_of_scope.jsonl and eval/questions.jsonl.
+    # the tune split of eval/out_of_scope.jsonl and eval/questions.jsonl. (The
+    # held-out calibration, --holdout, suggested 0.38 / 0.67 / 0.38; not in use:
+    # README, "Answers".)
     abstain_threshold: float = 0.35
     abstain_unknown_threshold: float = 0.64
     abstain_unfamiliar_threshold: float = 0.36

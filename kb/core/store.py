@@ -163,7 +163,9 @@ class BuildWriter:
         windows: Sequence[Window] = (),
         window_embeddings: np.ndarray | None = None,
         batch: int = 2000,
+        expansions: dict[str, list[str]] | None = None,
     ) -> None:
+        """Write a complete build; ``expansions`` add known questions to chunks' BM25 text."""
         nodes: list[BaseNode] = [to_node(c) for c in chunks]
         for node, vector in zip(nodes, embeddings, strict=True):
             node.embedding = vector.tolist()
@@ -177,7 +179,13 @@ class BuildWriter:
         for i in range(0, len(nodes), batch):
             vector_store.add(nodes[i : i + batch])
         if nodes:
-            BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=10).persist(
+            # Chroma has the nodes as they are; only BM25 reads the expanded text.
+            bm25_nodes: list[BaseNode] = [to_node(c) for c in chunks]
+            for node in bm25_nodes:
+                known = (expansions or {}).get(node.node_id)
+                if known:
+                    node.set_content(f"{node.get_content()}\n\n" + "\n".join(known))
+            BM25Retriever.from_defaults(nodes=bm25_nodes, similarity_top_k=10).persist(
                 str(self.path / "bm25")
             )
         self._write_windows(client, windows, window_embeddings, batch)

@@ -17,16 +17,14 @@ Mining is deterministic: the same build and files give the same pairs.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import random
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from kb.core.questions import holdout_fold, tune_questions
 from kb.core.records import Chunk
 from kb.core.store import Index, embed_text
 from kb.core.text import fold, split_sentences
@@ -67,26 +65,6 @@ class TrainingPair:
             "source": self.source,
             "negative": self.negative,
         }
-
-
-def holdout_fold(question_id: str) -> bool:
-    """Half of the tune split, by a hash of the id, kept out of training to choose weights on."""
-    return int(hashlib.sha256(question_id.encode()).hexdigest(), 16) % 2 == 1
-
-
-def tune_questions(paths: Sequence[Path], holdout: bool = False) -> list[dict[str, Any]]:
-    """Gold questions of the ``tune`` split only (the ``test`` split is never read here).
-
-    Args:
-        paths: gold question files (JSONL); a missing one is skipped.
-        holdout: leave out the half of ``tune`` kept for choosing weights.
-    """
-    rows: list[dict[str, Any]] = []
-    for path in paths:
-        if path.exists():
-            lines = path.read_text("utf-8").splitlines()
-            rows += [json.loads(line) for line in lines if line.strip()]
-    return [r for r in rows if r.get("split") == "tune" and not (holdout and holdout_fold(r["id"]))]
 
 
 def heading_pairs(index: Index) -> list[TrainingPair]:

@@ -19,6 +19,7 @@ from reportlab.pdfgen import canvas
 
 from ingest.pipeline import extra_documents, ingest, prepare_document
 from kb.api import KnowledgeBase
+from kb.core.questions import known_questions, question_expansions
 from kb.core.records import SearchFilters
 from kb.core.settings import REPO_ROOT, Settings
 from kb.core.store import Index, IndexStore
@@ -477,3 +478,32 @@ def test_ingest_reports_per_document_what_cleaning_dropped(
         check=True,
     ).stdout
     assert json.loads(out)["dropped"] == {"other-page": {"web clutter": 45}}
+
+
+def _known_hits(settings: Settings) -> float:
+    """Share of 30 known questions whose evidence passage BM25 ranks in its top 3."""
+    index = IndexStore(settings).open()
+    hits = []
+    for q in known_questions(settings.model_copy(update={"known_questions": "tune"}))[:30]:
+        holding = question_expansions(index.chunks.values(), [q])
+        top = [cid for cid, _ in index.bm25_search(q["question"], 3)]
+        hits.append(bool(set(top) & set(holding)))
+    return sum(hits) / len(hits)
+
+
+def test_known_questions_expand_bm25_and_turning_them_off_re_embeds_nothing(
+    copied_index: Settings,
+) -> None:
+    store = IndexStore(copied_index)
+    before = store.open()
+    assert before.info["expanded_chunks"] > 100
+    expanded = _known_hits(copied_index)
+    assert expanded >= 0.9, expanded
+    plain = copied_index.model_copy(update={"known_questions": "none"})
+    report = ingest(plain, progress=False)
+    assert report.ok and report.build_id != before.build_id
+    after = store.open()
+    assert after.info["expanded_chunks"] == 0
+    assert np.array_equal(after.embeddings(), before.embeddings())  # only BM25 was rebuilt
+    assert _known_hits(plain) < expanded
+    assert ingest(plain, progress=False).build_id == report.build_id  # then a no-op again

@@ -1,0 +1,64 @@
+"""Officers' questions the library already knows the answers to: the gold ``tune`` split.
+
+They teach the adapted model (:mod:`kb.tuning`) and, at ingest, expand the BM25
+text of the passage that answers each of them (document expansion with known
+queries, as doc2query does with generated ones): a new question worded like an
+old one then finds the passage by its words too. Only ``tune`` is ever read;
+the ``test`` split stays unseen (tests/eval/test_splits.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from kb.core.records import Chunk
+from kb.core.settings import Settings
+from kb.core.text import fold
+
+__all__ = ["holdout_fold", "known_questions", "question_expansions", "tune_questions"]
+
+
+def holdout_fold(question_id: str) -> bool:
+    """Half of the tune split, by a hash of the id, kept out of training to choose weights on."""
+    return int(hashlib.sha256(question_id.encode()).hexdigest(), 16) % 2 == 1
+
+
+def tune_questions(paths: Sequence[Path], holdout: bool = False) -> list[dict[str, Any]]:
+    """Gold questions of the ``tune`` split only (the ``test`` split is never read here).
+
+    Args:
+        paths: gold question files (JSONL); a missing one is skipped.
+        holdout: leave out the half of ``tune`` kept for choosing weights.
+    """
+    rows: list[dict[str, Any]] = []
+    for path in paths:
+        if path.exists():
+            lines = path.read_text("utf-8").splitlines()
+            rows += [json.loads(line) for line in lines if line.strip()]
+    return [r for r in rows if r.get("split") == "tune" and not (holdout and holdout_fold(r["id"]))]
+
+
+def known_questions(settings: Settings) -> list[dict[str, Any]]:
+    """The known questions a build uses (``settings.known_questions``)."""
+    if settings.known_questions == "none":
+        return []
+    holdout = settings.known_questions == "tune-first-half"
+    return tune_questions(settings.tune_question_files, holdout)
+
+
+def question_expansions(
+    chunks: Iterable[Chunk], questions: Iterable[dict[str, Any]]
+) -> dict[str, list[str]]:
+    """For each chunk id, the known questions whose evidence quote it holds, in file order."""
+    folded = [(c.id, fold(c.text)) for c in chunks]
+    out: dict[str, list[str]] = {}
+    for q in questions:
+        quotes = [fold(e) for e in q.get("evidence") or () if fold(e)]
+        for cid, text in folded:
+            if any(quote in text for quote in quotes):
+                out.setdefault(cid, []).append(str(q["question"]))
+    return out
