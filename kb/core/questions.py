@@ -4,7 +4,10 @@ They teach the adapted model (:mod:`kb.tuning`) and, at ingest, expand the BM25
 text of the passage that answers each of them (document expansion with known
 queries, as doc2query does with generated ones): a new question worded like an
 old one then finds the passage by its words too. Only ``tune`` is ever read;
-the ``test`` split stays unseen (tests/eval/test_splits.py).
+the ``test`` split stays unseen (tests/eval/test_splits.py). Officers'
+corrections join them: ``kb tune`` writes each thumbs-down whose correction
+quotes the library to ``FEEDBACK_FILE`` in the data folder, and the next ingest
+reads it.
 """
 
 from __future__ import annotations
@@ -19,7 +22,16 @@ from kb.core.records import Chunk
 from kb.core.settings import Settings
 from kb.core.text import fold
 
-__all__ = ["holdout_fold", "known_questions", "question_expansions", "tune_questions"]
+__all__ = [
+    "FEEDBACK_FILE",
+    "holdout_fold",
+    "known_questions",
+    "question_expansions",
+    "tune_questions",
+    "write_feedback_questions",
+]
+
+FEEDBACK_FILE = "known_feedback.jsonl"
 
 
 def holdout_fold(question_id: str) -> bool:
@@ -47,7 +59,28 @@ def known_questions(settings: Settings) -> list[dict[str, Any]]:
     if settings.known_questions == "none":
         return []
     holdout = settings.known_questions == "tune-first-half"
-    return tune_questions(settings.tune_question_files, holdout)
+    known = tune_questions(settings.tune_question_files, holdout)
+    if not holdout:  # a held-out weight search learns from the gold half only
+        path = settings.data_dir / FEEDBACK_FILE
+        if path.exists():
+            lines = path.read_text("utf-8").splitlines()
+            known += [json.loads(line) for line in lines if line.strip()]
+    return known
+
+
+def write_feedback_questions(settings: Settings, rows: Iterable[dict[str, Any]]) -> None:
+    """Officers' corrected questions (``question`` and the quoted ``evidence``), for ingest.
+
+    Written whole and then renamed, so an ingest never reads half a file.
+    """
+    path = settings.data_dir / FEEDBACK_FILE
+    text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    if path.exists() and path.read_text("utf-8") == text:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
 
 
 def question_expansions(

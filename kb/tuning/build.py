@@ -21,12 +21,20 @@ from kb.core.model_registry import (
     read_info,
     switch_model,
 )
+from kb.core.questions import write_feedback_questions
 from kb.core.settings import Settings
 from kb.core.store import Index
-from kb.tuning.pairs import TrainingPair, mine_pairs, tune_questions
+from kb.tuning.pairs import TrainingPair, feedback_pairs, mine_pairs, tune_questions
 from kb.tuning.trainer import TrainParams, train_model
 
-__all__ = ["TuneResult", "collect_pairs", "inputs_hash", "tune", "train_params"]
+__all__ = [
+    "TuneResult",
+    "collect_pairs",
+    "inputs_hash",
+    "record_feedback_questions",
+    "train_params",
+    "tune",
+]
 
 # Bump when mining or training change in a way the hash does not see.
 TUNING_VERSION = "1"
@@ -75,6 +83,18 @@ def _feedback(settings: Settings) -> list[dict[str, Any]]:
     return ChatStore(settings.state_db).feedback()
 
 
+def record_feedback_questions(settings: Settings, index: Index) -> int:
+    """Write officers' corrected questions for the next ingest's BM25 (kb/core/questions.py).
+
+    Returns how many there are.
+    """
+    corrected = feedback_pairs(index, _feedback(settings))
+    write_feedback_questions(
+        settings, [{"question": p.query, "evidence": [p.evidence]} for p in corrected]
+    )
+    return len(corrected)
+
+
 def collect_pairs(settings: Settings, index: Index, holdout: bool = False) -> list[TrainingPair]:
     """Every training pair for the current build (``holdout`` keeps half of tune out)."""
     from kb.cases.library import REVIEWED_FILE
@@ -108,6 +128,8 @@ def tune(
         force: train even when a model with the same inputs exists.
     """
     pairs = collect_pairs(settings, index, holdout)
+    if not holdout:
+        record_feedback_questions(settings, index)
     params = train_params(settings)
     # Thread count changes float rounding, not what the model learns: leave it out of the name.
     digest = inputs_hash(

@@ -21,7 +21,7 @@ import random
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from kb.core.questions import holdout_fold, tune_questions
@@ -56,6 +56,7 @@ class TrainingPair:
     chunk_id: str
     source: str
     negative: str = ""  # a passage that looks relevant to the query but is not its answer
+    evidence: str = ""  # feedback only: the officer's correction, quoted from the passage
 
     def to_dict(self) -> dict[str, str]:
         return {
@@ -173,7 +174,13 @@ def feedback_pairs(index: Index, rows: Iterable[dict[str, Any]]) -> list[Trainin
         chunk = _chunk_with(index, correction)
         if chunk is not None:
             pairs.append(
-                TrainingPair(str(row["question"]), embed_text(chunk), chunk.id, "feedback")
+                TrainingPair(
+                    str(row["question"]),
+                    embed_text(chunk),
+                    chunk.id,
+                    "feedback",
+                    evidence=correction,
+                )
             )
     return pairs
 
@@ -193,9 +200,7 @@ def with_negative(index: Index, pair: TrainingPair) -> TrainingPair:
             or (positive.case_id is not None and chunk.case_id == positive.case_id)
         )
         if cid != pair.chunk_id and not same_place:
-            return TrainingPair(
-                pair.query, pair.passage, pair.chunk_id, pair.source, embed_text(chunk)
-            )
+            return replace(pair, negative=embed_text(chunk))
     return pair
 
 

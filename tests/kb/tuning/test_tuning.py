@@ -13,9 +13,12 @@ import pytest
 from eval.gold import load_questions
 from ingest.pipeline import ingest
 from kb.api import KnowledgeBase
+from kb.core.questions import known_questions
 from kb.core.settings import REPO_ROOT, Settings
+from kb.core.store import IndexStore
 from kb.core.text import fold
 from kb.tuning import active_model, collect_pairs, mine_pairs, tune
+from kb.tuning.build import record_feedback_questions
 from kb.tuning.pairs import holdout_fold, tune_questions
 from kb.tuning.trainer import batches
 from kb.workspace.state import ChatStore, Feedback
@@ -113,6 +116,26 @@ def test_a_thumbs_down_with_a_quoted_correction_becomes_a_pair(copied_index: Set
     assert [(p.query, fold(quote) in fold(p.passage)) for p in learned] == [
         ("Who runs the shared team day to day?", True)
     ]
+
+
+def test_a_corrected_question_expands_bm25_at_the_next_ingest(copied_index: Settings) -> None:
+    kb = KnowledgeBase(copied_index)
+    question = "Which committee looks after the zebra crossings budget?"  # no passage has it
+    assert not any("zebra" in c.text.lower() for c in kb.index.chunks.values())
+    chunk = next(c for c in kb.index.chunks.values() if len(c.text) > 300)
+    quote = " ".join(chunk.text.split()[5:25])
+    ChatStore(copied_index.state_db).add_feedback(
+        Feedback("ann", question, "…", "down", correction=quote)
+    )
+    assert record_feedback_questions(copied_index, kb.index) == 1
+    assert question in [q["question"] for q in known_questions(copied_index)]
+    held = copied_index.model_copy(update={"known_questions": "tune-first-half"})
+    assert question not in [q["question"] for q in known_questions(held)]
+    ingest(copied_index, progress=False)
+    index = IndexStore(copied_index).open()
+    top = [cid for cid, _ in index.bm25_search("zebra crossings", 3)]
+    # Found by the words of the officer's question: the passage (or its overlap) quoted.
+    assert top and fold(quote) in fold(index.chunks[top[0]].text)
 
 
 def test_batches_never_hold_one_passage_twice(pairs: list) -> None:
