@@ -22,6 +22,7 @@ from kb.answers.known import KnownAnswers
 from kb.answers.question import is_about_the_asker, join_names, retrieval_query, strip_terms
 from kb.answers.record import assemble, nearest_topics
 from kb.answers.sentences import Sentence, TermWeights, split_sentences
+from kb.answers.vectors import SentenceVectors
 from kb.checklist.questions import load_checklist
 from kb.core.questions import known_questions
 from kb.core.results import Answer, Passage
@@ -99,7 +100,7 @@ class Answerer:
         self.tools = tools
         self._lock = threading.Lock()
         self._build: tuple[str, _BuildCache] | None = None
-        self._sentence_vectors: dict[str, np.ndarray] = {}
+        self._vectors: tuple[str, SentenceVectors] | None = None
         self._known: KnownAnswers | None = None
 
     # -- caches ---------------------------------------------------------------------
@@ -123,15 +124,16 @@ class Answerer:
         return found
 
     def sentence_vectors(self, texts: Sequence[str]) -> np.ndarray:
-        """Unit vectors for sentences, embedding only the ones not seen before."""
-        missing = [t for t in dict.fromkeys(texts) if t not in self._sentence_vectors]
-        if missing:
-            vectors = np.asarray(self.tools.embed_texts(missing), np.float32)
-            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-            self._sentence_vectors.update(zip(missing, vectors, strict=True))
-        if not texts:
-            return np.zeros((0, 1), dtype=np.float32)
-        return np.vstack([self._sentence_vectors[t] for t in texts])
+        """Unit vectors for sentences under the current build's model."""
+        return self.vector_store()(texts)
+
+    def vector_store(self) -> SentenceVectors:
+        index = self.tools.index()
+        with self._lock:
+            if self._vectors is None or self._vectors[0] != index.build_id:
+                folder = getattr(index, "path", None)
+                self._vectors = (index.build_id, SentenceVectors(folder, self.tools.embed_texts))
+            return self._vectors[1]
 
     def warm(self) -> None:
         """Embed every sentence of the library and the checklist now, so asks stay fast."""
@@ -143,7 +145,8 @@ class Answerer:
         self.sentence_vectors([c.text for c in candidates] + context_texts(candidates))
         if self.settings.answer_known_weight:
             self.known().vectors()
-        self.checklist().vectors(self.tools.embed_texts)
+        self.checklist().vectors(self.vector_store())
+        self.vector_store().save()
         self.case_studies("sharing services between councils")  # loads the case library
 
     def known(self) -> KnownAnswers:
@@ -158,6 +161,12 @@ class Answerer:
     # -- answering --------------------------------------------------------------------
     def answer(self, question: str, history: Sequence[Any] | None = None) -> Answer:
         """A grounded answer; see :meth:`kb.api.KnowledgeBase.answer`."""
+        try:
+            return self._answer(question, history)
+        finally:
+            self.vector_store().save()  # the next process loads what this one embedded
+
+    def _answer(self, question: str, history: Sequence[Any] | None) -> Answer:
         question = self.tools.clean_query(question)
         query = retrieval_query(question, history, self.settings.max_question_chars)
         index = self.tools.index()
@@ -328,7 +337,7 @@ class Answerer:
             if own:
                 item["notices"] = own
         cited = [c.passage for c in answer.citations] or passages[:3]
-        answer.checklist = self.checklist().related(qvec, cited, self.tools.embed_texts)
+        answer.checklist = self.checklist().related(qvec, cited, self.vector_store())
         answer.case_studies = self.case_studies(query)
 
     def case_studies(self, question: str) -> list[dict[str, Any]]:

@@ -1,0 +1,53 @@
+"""Sentence vectors kept beside a build: the next process loads them, a new build does not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kb.answers.vectors import FILE, SentenceVectors
+from kb.api import KnowledgeBase
+from kb.core.settings import Settings
+
+SENTENCES = ["Councils can share a chief executive.", "Waste contracts were procured jointly."]
+
+
+def _counting(kb: KnowledgeBase, calls: list[int]) -> Any:
+    def embed(texts: list[str]) -> Any:
+        calls.append(len(texts))
+        return kb.answerer.tools.embed_texts(texts)
+
+    return embed
+
+
+def test_vectors_saved_beside_a_build_are_loaded_not_embedded_again(
+    kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    calls: list[int] = []
+    first = SentenceVectors(tmp_path, _counting(kb, calls))
+    vectors = first(SENTENCES + SENTENCES[:1])
+    assert calls == [2] and np.allclose(np.linalg.norm(vectors, axis=1), 1.0)
+    first.save()
+    again = SentenceVectors(tmp_path, _counting(kb, calls))
+    assert np.array_equal(again(SENTENCES), vectors[:2])
+    assert calls == [2], "loaded from the file, not embedded"
+    (tmp_path / FILE).write_bytes(b"not a numpy file")
+    damaged = SentenceVectors(tmp_path, _counting(kb, calls))
+    assert np.allclose(damaged(SENTENCES), vectors[:2], atol=1e-5) and calls == [2, 2]
+
+
+def test_a_cold_answer_leaves_its_vectors_for_the_next_process(copied_index: Settings) -> None:
+    kb = KnowledgeBase(copied_index)
+    path = kb.index.path / FILE
+    path.unlink(missing_ok=True)
+    first = kb.answer("How much did the South London Waste Partnership save?")
+    assert path.exists()
+    calls: list[int] = []
+    fresh = KnowledgeBase(copied_index)
+    store = fresh.answerer.vector_store()
+    store._embed = _counting(fresh, calls)  # noqa: SLF001 - count what the new process embeds
+    again = fresh.answer("How much did the South London Waste Partnership save?")
+    assert again.to_dict() == first.to_dict()
+    assert calls == [], "every sentence and checklist vector came from the file"
