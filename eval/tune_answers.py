@@ -79,7 +79,6 @@ def main(argv: list[str]) -> int:
     rows: list[dict[str, Any]] = []
     for setting in settings:
         composer = type(answerer)(kb.settings.model_copy(update=setting), answerer.tools)
-        composer._vectors = answerer._vectors  # noqa: SLF001 - the same build's vectors
         judged = []
         for q, view, abstained in retrieved:
             if abstained:

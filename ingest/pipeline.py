@@ -186,9 +186,9 @@ def ingest(
         chunks = [c for p in prepared for c in p.chunks]
         expansions = question_expansions(chunks, known_questions(settings))
         expansion_hash = content_hash(json.dumps(expansions, sort_keys=True))
-        if previous is not None and previous.info.get("expansion") != expansion_hash:
-            complete = False  # the known questions changed: BM25 is rebuilt, nothing re-embedded
-        if not report.changed and complete and previous is not None:
+        # Changed known questions rebuild BM25; nothing is re-embedded.
+        same_expansion = previous is not None and previous.info.get("expansion") == expansion_hash
+        if not report.changed and complete and same_expansion and previous is not None:
             report.build_id = previous.build_id
             report.chunks = len(previous.chunks)
             report.seconds = time.perf_counter() - started

@@ -38,9 +38,10 @@ CLOSENESS_PASSAGES = 3
 
 
 class _BuildCache:
-    """What answering needs from one build: unit chunk vectors and the vocabulary."""
+    """What answering needs from one build: vectors of its chunks and sentences (the
+    build's model), its vocabulary, and the known questions' vectors when used."""
 
-    def __init__(self, index: Index) -> None:
+    def __init__(self, index: Index, embed_texts: Callable[[list[str]], Any]) -> None:
         vectors = index.embeddings().astype(np.float32)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         self.vectors = vectors / np.where(norms == 0, 1, norms)
@@ -53,6 +54,8 @@ class _BuildCache:
             texts += [str(v) for v in record.meta.to_dict().values() if v]
         self.coverage = Coverage.from_texts(texts)
         self.sentences: dict[str, list[Sentence]] = {}
+        self.sentence_vectors = SentenceVectors(getattr(index, "path", None), embed_texts)
+        self.known: KnownAnswers | None = None
 
 
 @dataclass(frozen=True)
@@ -93,21 +96,19 @@ def context_texts(candidates: Sequence[Candidate]) -> list[str]:
 
 
 class Answerer:
-    """Builds answers over one knowledge base; caches sentence vectors across questions."""
+    """Builds answers over one knowledge base; caches what each build needs across questions."""
 
     def __init__(self, settings: Settings, tools: AnswerTools) -> None:
         self.settings = settings
         self.tools = tools
         self._lock = threading.Lock()
         self._build: tuple[str, _BuildCache] | None = None
-        self._vectors: tuple[str, SentenceVectors] | None = None
-        self._known: KnownAnswers | None = None
 
     # -- caches ---------------------------------------------------------------------
     def build_cache(self, index: Index) -> _BuildCache:
         with self._lock:
             if self._build is None or self._build[0] != index.build_id:
-                self._build = (index.build_id, _BuildCache(index))
+                self._build = (index.build_id, _BuildCache(index, self.tools.embed_texts))
             return self._build[1]
 
     def sentences_of(self, cache: _BuildCache, passage: Passage) -> list[Sentence]:
@@ -123,18 +124,6 @@ class Answerer:
             cache.sentences[chunk.id] = found
         return found
 
-    def sentence_vectors(self, texts: Sequence[str]) -> np.ndarray:
-        """Unit vectors for sentences under the current build's model."""
-        return self.vector_store()(texts)
-
-    def vector_store(self) -> SentenceVectors:
-        index = self.tools.index()
-        with self._lock:
-            if self._vectors is None or self._vectors[0] != index.build_id:
-                folder = getattr(index, "path", None)
-                self._vectors = (index.build_id, SentenceVectors(folder, self.tools.embed_texts))
-            return self._vectors[1]
-
     def warm(self) -> None:
         """Embed every sentence of the library and the checklist now, so asks stay fast."""
         index = self.tools.index()
@@ -142,18 +131,18 @@ class Answerer:
         candidates = self.candidates(
             cache, [Passage(index.chunks[chunk_id], 0.0, 0) for chunk_id in index.order]
         )
-        self.sentence_vectors([c.text for c in candidates] + context_texts(candidates))
+        cache.sentence_vectors([c.text for c in candidates] + context_texts(candidates))
         if self.settings.answer_known_weight:
-            self.known().vectors()
-        self.checklist().vectors(self.vector_store())
-        self.vector_store().save()
+            self.known(cache).vectors()
+        self.checklist().vectors(cache.sentence_vectors)
+        cache.sentence_vectors.save()
         self.case_studies("sharing services between councils")  # loads the case library
 
-    def known(self) -> KnownAnswers:
+    def known(self, cache: _BuildCache) -> KnownAnswers:
         with self._lock:
-            if self._known is None:
-                self._known = KnownAnswers(known_questions(self.settings), self.tools.embed_texts)
-            return self._known
+            if cache.known is None:
+                cache.known = KnownAnswers(known_questions(self.settings), cache.sentence_vectors)
+            return cache.known
 
     def checklist(self) -> Any:
         return load_checklist(self.settings.corpus_dir / "checklist.yaml")
@@ -161,16 +150,18 @@ class Answerer:
     # -- answering --------------------------------------------------------------------
     def answer(self, question: str, history: Sequence[Any] | None = None) -> Answer:
         """A grounded answer; see :meth:`kb.api.KnowledgeBase.answer`."""
-        try:
-            return self._answer(question, history)
-        finally:
-            self.vector_store().save()  # the next process loads what this one embedded
-
-    def _answer(self, question: str, history: Sequence[Any] | None) -> Answer:
-        question = self.tools.clean_query(question)
-        query = retrieval_query(question, history, self.settings.max_question_chars)
         index = self.tools.index()
         cache = self.build_cache(index)
+        try:
+            return self._answer(question, history, index, cache)
+        finally:
+            cache.sentence_vectors.save()  # the next process loads what this one embedded
+
+    def _answer(
+        self, question: str, history: Sequence[Any] | None, index: Index, cache: _BuildCache
+    ) -> Answer:
+        question = self.tools.clean_query(question)
+        query = retrieval_query(question, history, self.settings.max_question_chars)
         view = self.assess(cache, index, query)
         passages, signals, set_aside, qvec = view.passages, view.signals, view.set_aside, view.qvec
         if not passages or self.should_abstain(signals):
@@ -187,7 +178,7 @@ class Answerer:
             from kb.answers.llm import answer_with_llm
 
             answer = answer_with_llm(self.settings, question, sources, answer)
-        self.attach_extras(answer, query, qvec, passages)
+        self.attach_extras(answer, cache, query, qvec, passages)
         return answer
 
     def assess(self, cache: _BuildCache, index: Index, query: str) -> Assessment:
@@ -261,7 +252,7 @@ class Answerer:
         sentences = [s.text for p in top for s in self.sentences_of(cache, p) if not s.is_list]
         if not sentences:
             return best_chunk
-        best_sentence = float((self.sentence_vectors(sentences) @ qvec).max())
+        best_sentence = float((cache.sentence_vectors(sentences) @ qvec).max())
         return 0.5 * best_chunk + 0.5 * best_sentence
 
     def candidates(self, cache: _BuildCache, passages: list[Passage]) -> list[Candidate]:
@@ -289,11 +280,11 @@ class Answerer:
         composition = compose(
             question,
             candidates,
-            self.sentence_vectors(texts),
+            cache.sentence_vectors(texts),
             qvec,
             s.answer_words,
             weights,
-            context_vectors=self.sentence_vectors(context_texts(candidates))
+            context_vectors=cache.sentence_vectors(context_texts(candidates))
             if weights.context
             else None,
             # Read in its section: a case study's name in the heading is shared by every
@@ -303,7 +294,7 @@ class Answerer:
             )
             if weights.lexical
             else None,
-            known=self.known().closeness(qvec, texts) if weights.known else None,
+            known=self.known(cache).closeness(qvec, texts) if weights.known else None,
         )
         return assemble(question, composition.chosen, composition.more)
 
@@ -319,7 +310,12 @@ class Answerer:
         return Answer(question=question, text=text, abstained=True, topics=topics, score=closeness)
 
     def attach_extras(
-        self, answer: Answer, query: str, qvec: np.ndarray, passages: list[Passage]
+        self,
+        answer: Answer,
+        cache: _BuildCache,
+        query: str,
+        qvec: np.ndarray,
+        passages: list[Passage],
     ) -> None:
         """Currency notices, case studies and checklist items for an answer.
 
@@ -337,7 +333,7 @@ class Answerer:
             if own:
                 item["notices"] = own
         cited = [c.passage for c in answer.citations] or passages[:3]
-        answer.checklist = self.checklist().related(qvec, cited, self.vector_store())
+        answer.checklist = self.checklist().related(qvec, cited, cache.sentence_vectors)
         answer.case_studies = self.case_studies(query)
 
     def case_studies(self, question: str) -> list[dict[str, Any]]:

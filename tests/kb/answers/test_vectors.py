@@ -46,7 +46,7 @@ def test_a_cold_answer_leaves_its_vectors_for_the_next_process(copied_index: Set
     assert path.exists()
     calls: list[int] = []
     fresh = KnowledgeBase(copied_index)
-    store = fresh.answerer.vector_store()
+    store = fresh.answerer.build_cache(fresh.index).sentence_vectors
     store._embed = _counting(fresh, calls)  # noqa: SLF001 - count what the new process embeds
     again = fresh.answer("How much did the South London Waste Partnership save?")
     assert again.to_dict() == first.to_dict()
