@@ -46,6 +46,15 @@ _STOP = ENGLISH_STOP_WORDS | frozenset(
 )
 
 
+# Three or more capitalised words, "of"/"and"/"for"/"the" allowed between them: a
+# name the library spells out, whose initials a question may use instead. A
+# sentence's capitalised first word ("The") is not part of the name.
+_TITLE_RUN = re.compile(
+    r"\b(?!(?:The|A|An|In|On|Our|This|That)\b)[A-Z][a-z]+"
+    r"(?:\s+(?:(?:of|and|for|the)\s+)?[A-Z][a-z]+){2,}\b"
+)
+
+
 def _variants(word: str) -> set[str]:
     w = word.lower().strip("'’-")
     out = {w}
@@ -60,17 +69,27 @@ class Coverage:
     """The words a library's texts, headings and metadata use, in lower case."""
 
     vocabulary: frozenset[str]
+    # Initials of the names the library spells out ("Primary Care Trust" -> "pct"),
+    # so that a question's "PCT" or "ERP" counts as known.
+    initialisms: frozenset[str] = frozenset()
 
     @classmethod
     def from_texts(cls, texts: Iterable[str]) -> Coverage:
         vocab: set[str] = set()
+        initials: set[str] = set()
         for text in texts:
             for word in _WORD.findall(text):
                 vocab |= _variants(word)
                 vocab |= {p.lower() for p in re.split(r"[\-'’]", word) if p}
-        return cls(frozenset(vocab))
+            for name in _TITLE_RUN.finditer(text):
+                words = name.group(0).split()
+                initials.add("".join(w[0] for w in words).lower())
+                initials.add("".join(w[0] for w in words if w[0].isupper()).lower())
+        return cls(frozenset(vocab), frozenset(i for i in initials if len(i) >= 3))
 
     def knows(self, word: str) -> bool:
+        if len(word) > 2 and word.rstrip("s").isupper():
+            return bool(_variants(word) & (self.vocabulary | self.initialisms))
         return bool(_variants(word) & self.vocabulary)
 
     def unknown_terms(self, question: str) -> list[str]:

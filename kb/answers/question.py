@@ -15,6 +15,7 @@ __all__ = [
     "is_later_law",
     "join_names",
     "retrieval_query",
+    "scene_spans",
     "strip_terms",
 ]
 
@@ -62,11 +63,64 @@ def is_follow_up(question: str) -> bool:
 
 
 _LAW = re.compile(r"^(Act|Acts|Regulations?|Bill|Directive|Order|Code)$")
+# The rest of a law's title after one of its words: "Freedom| of Information Act".
+_LAW_TITLE_REST = re.compile(
+    r"^(\s+(of|the|and|for|on|in|\(\w+\)|[A-Z][\w’'-]*))*?\s+(Act|Acts|Regulations?|Bill|Directive)\b"
+)
 
 
-def is_later_law(term: str) -> bool:
-    """A year or a law the library never mentions: the question is about something newer."""
-    return bool(re.fullmatch(r"(19|20)\d\d", term)) or bool(_LAW.match(term))
+_YEAR = re.compile(r"(19|20)\d\d")
+_LAW_BEFORE_YEAR = re.compile(r"\b(Act|Regulations?|Bill|Directive|Order)\s*$")
+
+
+def is_later_law(term: str, question: str = "") -> bool:
+    """A law the library never mentions: the question is about something newer.
+
+    A word of a law's title counts ("Freedom" in "the Freedom of Information Act").
+    """
+    if _LAW.match(term):
+        return True
+    at = _find(question, term)
+    return at >= 0 and bool(_LAW_TITLE_REST.match(question[at + len(term) :]))
+
+
+def _find(question: str, term: str) -> int:
+    m = re.search(rf"(?<![\w-]){re.escape(term)}(?![\w-])", question)
+    return m.start() if m else -1
+
+
+# A clause that sets the scene before the question proper: "Since the 2023 elections
+# changed control, how…", "I know the 2019 reorganisation merged them, but…".
+_SCENE_CLAUSE = re.compile(
+    r"^\s*(since|after|following|now that|given( that)?|as|with|although|though|while|"
+    r"because|i know|we know|i understand|we understand)\b[^,?]*,",
+    re.I,
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“‘'])")
+
+
+def scene_spans(question: str) -> list[tuple[int, int]]:
+    """Character spans of ``question`` that describe the asker's situation, not the ask.
+
+    A statement before the question sentence ("Our waste contract ends in 2027.
+    When should we…?") and a leading clause of the question sentence ("Since the
+    2023 elections…, how…") set the scene. A question without a question mark
+    has no scene: its every word may be what it asks about.
+    """
+    spans: list[tuple[int, int]] = []
+    if "?" not in question:
+        return spans
+    start = 0
+    for part in [*_SENTENCE_END.split(question)]:
+        at = question.find(part, start)
+        if part.rstrip().endswith("?"):
+            clause = _SCENE_CLAUSE.match(part)
+            if clause:
+                spans.append((at, at + clause.end()))
+        else:
+            spans.append((at, at + len(part)))
+        start = at + len(part)
+    return spans
 
 
 _ASKER_CUE = re.compile(
@@ -89,14 +143,21 @@ def is_about_the_asker(term: str, question: str) -> bool:
 
     A council, place or product ("We're Swale", "our SAP system", "Can Cornwall
     Council…") is set aside; a later law, a year, or a bare acronym the library
-    never uses ("What GDPR agreement…") is what the question is about.
+    never uses ("What GDPR agreement…") is what the question is about, unless it
+    sits in the part of the question that sets the scene ("Our contract ends in
+    2027. When should we…?", "The PCT has suggested… Has that been done
+    anywhere?"): there it says when or with whom. A law is always the topic.
     """
-    if is_later_law(term):
+    at = _find(question, term)
+    if is_later_law(term, question) or (at > 0 and _LAW_BEFORE_YEAR.search(question[:at])):
         return False
-    if not term.isupper():
+    if not term.isupper() and not _YEAR.fullmatch(term):
         return True
-    at = question.find(term)
     if at < 0:
+        return False
+    if any(a <= at < b for a, b in scene_spans(question)) and not _LAW.match(term):
+        return True
+    if _YEAR.fullmatch(term):
         return False
     return (at > 0 and bool(_ASKER_CUE.search(question[:at]))) or bool(
         _ASKER_AFTER.match(question[at + len(term) :])

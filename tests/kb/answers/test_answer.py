@@ -268,32 +268,56 @@ def test_cli_ask_batch_json(built_settings, tmp_path: Path) -> None:  # type: ig
 
 
 @pytest.mark.parametrize(
-    ("named", "plain"),
+    ("named", "plain", "aside"),
     [
         (
             "Can Cornwall Council share its revenues and benefits service with a neighbour?",
             "Can a council share its revenues and benefits service with a neighbour?",
+            "Cornwall",
         ),
         (
             "We use Oracle for payroll. Can we share our payroll service with another council?",
             "Can we share our payroll service with another council?",
+            "Oracle",
         ),
         (  # an acronym followed by "system" names the asker's product, not the topic
             "We're looking at a joint SAP system with the county. What savings has a "
             "two-county finance and HR platform delivered?",
             "What savings has a two-county finance and HR platform delivered?",
+            "SAP",
+        ),
+        (  # a year in the statement that sets the scene says when, not what about
+            "Our refuse contract ends in 2029. When should we start talking to the "
+            "neighbouring district about a joint waste contract?",
+            "When should we start talking to the neighbouring district about a joint "
+            "waste contract?",
+            "2029",
+        ),
+        (  # the library spells out Primary Care Trust, so "PCT" is no unknown name
+            "The PCT wants a single contact point for residents with us and the fire "
+            "service. Has that been done anywhere?",
+            "Has a single contact point for residents been shared with health and fire "
+            "services anywhere?",
+            None,
         ),
     ],
 )
 def test_naming_your_own_council_or_system_is_not_refused(
-    kb: KnowledgeBase, named: str, plain: str
+    kb: KnowledgeBase, named: str, plain: str, aside: str | None
 ) -> None:
     answer, general = kb.answer(named), kb.answer(plain)
     assert not general.abstained
     assert not answer.abstained, answer.text
-    name = next(n for n in ("Cornwall", "Oracle", "SAP") if n in named)
-    assert name in answer.scope_note and "does not mention" in answer.scope_note
+    if aside:
+        assert aside in answer.scope_note and "does not mention" in answer.scope_note
+    else:
+        assert not answer.scope_note
     assert citation_problems(answer) == []
+
+
+def test_a_later_law_named_by_its_title_is_the_topic(kb: KnowledgeBase) -> None:
+    answer = kb.answer("Is a council-owned company covered by the Freedom of Information Act?")
+    assert answer.abstained, answer.text
 
 
 def test_a_question_is_never_answered_with_headings(kb: KnowledgeBase) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kb.answers.question import is_about_the_asker
+from kb.answers.question import is_about_the_asker, scene_spans
 
 
 @pytest.mark.parametrize(
@@ -15,6 +15,9 @@ from kb.answers.question import is_about_the_asker
         ("UNISON", "UNISON are asking about pay. What are the people issues?"),
         ("Cornwall", "Can Cornwall Council share its benefits service?"),
         ("ERP", "We use ERP software. Can we share it?"),
+        ("2027", "Our waste contract ends in 2027. When should we start talking to neighbours?"),
+        ("2023", "Since the 2023 elections changed control, how should we handle the politics?"),
+        ("PCT", "The PCT has suggested a joint contact point. Has that been done anywhere?"),
     ],
 )
 def test_the_askers_council_product_or_union_is_set_aside(term: str, question: str) -> None:
@@ -27,7 +30,21 @@ def test_the_askers_council_product_or_union_is_set_aside(term: str, question: s
         ("GDPR", "What GDPR agreement do two councils need to share data?"),
         ("2027", "What changed for shared services in 2027?"),
         ("HR", "HR is a service many councils share; what did it save?"),
+        ("Freedom", "Is a council company covered by the Freedom of Information Act?"),
+        ("2023", "Since the Procurement Act 2023 came in, can we still use Teckal?"),
+        ("2014", "What did the 2014 amendments to TUPE change, after the guide came out?"),
+        ("GDPR", "We share data. What GDPR agreement do we need?"),
     ],
 )
 def test_a_law_year_or_bare_acronym_is_what_is_asked(term: str, question: str) -> None:
     assert not is_about_the_asker(term, question)
+
+
+def test_a_question_without_a_question_mark_sets_no_scene() -> None:
+    assert scene_spans("waste contract ends 2027 joint procurement") == []
+
+
+def test_the_scene_is_the_statement_before_the_question_and_a_leading_clause() -> None:
+    question = "Our contract ends soon. Since the vote, how do we start? And who leads?"
+    spans = [question[a:b] for a, b in scene_spans(question)]
+    assert spans == ["Our contract ends soon.", "Since the vote,"]
