@@ -10,10 +10,11 @@ similarity to the question with the question's type in view:
 2. **Support**: at most ``MAX_SUPPORT`` more sentences within the support margin
    of the lead's score, none a near-duplicate of one already chosen, within
    the word budget. A sentence that leans on the one before it ("This…",
-   "However…") brings that sentence with it.
+   "However…") brings that sentence with it, and the two are one quote.
 3. **Order**: grouped by source, the lead's source first, each source's
    sentences in reading order (the lead stays first).
-4. **More**: the next best sentences, for "more from the library".
+4. **More**: the next best sentences, for "more from the library", the best of
+   each passage not yet quoted before a second from any one passage.
 
 How a sentence is scored (:class:`Scoring`) is chosen on the tune split by
 ``eval/tune_answers.py``; the other margins and bonuses are fixed constants.
@@ -190,14 +191,55 @@ def compose(
     chosen = _with_antecedents(candidates, chosen)
     ordered = _grouped(candidates, chosen, lead, relevance)
     taken = set(chosen)
-    more = [
-        candidates[i]
+    further = [
+        i
         for i in order
         if i not in taken
         and relevance[i] >= best - MORE_MARGIN
         and float((vectors[chosen] @ vectors[i]).max()) < DUPLICATE
-    ][:MORE_LIMIT]
-    return Composition(ordered, more, {i: float(relevance[i]) for i in chosen})
+    ]
+    more = [candidates[i] for i in _by_new_source(candidates, further, chosen)][:MORE_LIMIT]
+    return Composition(_joined(ordered), more, {i: float(relevance[i]) for i in chosen})
+
+
+def _by_new_source(
+    candidates: Sequence[Candidate], further: list[int], chosen: list[int]
+) -> list[int]:
+    """Best first, but the best sentence of each passage not yet quoted comes before
+    a second sentence from any passage: "more" shows what else the library says."""
+    seen = {candidates[i].passage.chunk.id for i in chosen}
+    first = []
+    for i in further:
+        source = candidates[i].passage.chunk.id
+        if source not in seen:
+            seen.add(source)
+            first.append(i)
+    return first + [i for i in further if i not in first]
+
+
+def _joined(ordered: list[Candidate]) -> list[Candidate]:
+    """A sentence that leans on the one before it is quoted with it, as one quote.
+
+    "This resulted in nine posts going" cannot stand alone: the two sentences are one
+    contiguous piece of evidence, so they are one quote with one span.
+    """
+    out: list[Candidate] = []
+    for c in ordered:
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and prev.passage.chunk.id == c.passage.chunk.id
+            and c.index == prev.index + 1
+            and _LEANS_BACK.match(c.text)
+        ):
+            span = prev.passage.chunk.text[prev.start : c.end]
+            if " ".join(span.split()) == " ".join(f"{prev.text} {c.text}".split()):
+                out[-1] = Candidate(
+                    prev.passage, f"{prev.text} {c.text}", prev.start, c.end, c.index
+                )
+                continue
+        out.append(c)
+    return out
 
 
 def _with_antecedents(candidates: Sequence[Candidate], chosen: list[int]) -> list[int]:
