@@ -10,8 +10,8 @@ from kb.core.records import Chunk
 from kb.core.results import Passage
 
 
-def _passage(cid: str, rank: int) -> Passage:
-    chunk = Chunk(cid, "doc", "text", "Title", ("Section",), 0, 4, "guide", None, "2011")
+def _passage(cid: str, rank: int, text: str = "text") -> Passage:
+    chunk = Chunk(cid, "doc", text, "Title", ("Section",), 0, 4, "guide", None, "2011")
     return Passage(chunk, 1.0, rank)
 
 
@@ -76,6 +76,39 @@ def test_a_sentence_that_leans_back_brings_its_antecedent() -> None:
     vectors = np.vstack([_vec(0.3, 1), _vec(1, 0.1)])
     chosen = compose("Did it save money?", candidates, vectors, _vec(1, 0), word_budget=70).chosen
     assert [c.index for c in chosen] == [0, 1]
+
+
+def test_a_leaning_sentence_and_its_antecedent_are_one_quote() -> None:
+    first, second = "Councils set up a joint committee for waste.", "This saved them money."
+    text = f"{first}\n{second} Unrelated."
+    a = _passage("a", 1, text)
+    candidates = [
+        Candidate(a, first, 0, len(first), 0),
+        Candidate(a, second, len(first) + 1, len(first) + 1 + len(second), 1),
+    ]
+    vectors = np.vstack([_vec(0.3, 1), _vec(1, 0.1)])
+    chosen = compose("Did it save money?", candidates, vectors, _vec(1, 0), word_budget=70).chosen
+    assert [(c.text, c.start, c.end) for c in chosen] == [
+        (f"{first} {second}", 0, len(first) + 1 + len(second))
+    ]
+
+
+def test_more_shows_each_unquoted_passage_before_a_second_from_any() -> None:
+    a, b = _passage("a", 1), _passage("b", 2)
+    candidates = [
+        Candidate(a, "The lead, from passage a.", 0, 10, 0),
+        Candidate(a, "A second from passage a.", 20, 30, 1),
+        Candidate(a, "A third from passage a.", 40, 50, 2),
+        Candidate(b, "The best of passage b.", 0, 10, 0),
+    ]
+    vectors = np.vstack(
+        [_vec(1, 0, 0), _vec(0.9, 0.44, 0), _vec(0.9, 0, 0.44), _vec(0.8, 0.3, 0.5)]
+    )
+    q = _vec(1, 0, 0)
+    weights = Scoring(rank_prior=0.0, support_margin=0.0)
+    result = compose("What?", candidates, vectors, q, word_budget=70, weights=weights)
+    assert [c.text for c in result.chosen] == ["The lead, from passage a."]
+    assert [c.text for c in result.more][0] == "The best of passage b."
 
 
 def test_the_word_budget_holds_but_the_lead_always_stays() -> None:
