@@ -14,7 +14,8 @@ similarity to the question with the question's type in view:
 3. **Order**: grouped by source, the lead's source first, each source's
    sentences in reading order (the lead stays first).
 4. **More**: the next best sentences, for "more from the library", the best of
-   each passage not yet quoted before a second from any one passage.
+   each passage not yet quoted before a second from any one passage, none twice
+   (overlapping chunks share sentences).
 
 How a sentence is scored (:class:`Scoring`) is chosen on the tune split by
 ``eval/tune_answers.py``; the other margins and bonuses are fixed constants.
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kb.answers.question import the_ask
 from kb.core.results import Passage
 
 __all__ = ["Candidate", "Composition", "Scoring", "compose", "question_type"]
@@ -40,6 +42,11 @@ DUPLICATE = 0.88
 
 _NUMBER_Q = re.compile(r"\b(how (much|many|big|far)|what (share|percentage|proportion))\b", re.I)
 _DURATION_Q = re.compile(r"\b(how (long|quickly|fast|soon)|by when)\b", re.I)
+_LAW_Q = re.compile(
+    r"\b((which|what) (statute|law|legislation|act|legal (power|basis|route|provision))|"
+    r"statutory (basis|power|provision)|legal (basis|route|power)s?|powers? (to|do we have))\b",
+    re.I,
+)
 _WHICH_Q = re.compile(
     r"\b(which (councils?|authorities|boroughs|districts)|examples? of|who (has|have)|"
     r"has anyone|name (some|any))\b",
@@ -58,6 +65,8 @@ _HAS_DURATION = re.compile(
     r"\b(\d+|one|two|three|four|five|six|eight|ten|twelve|eighteen)[ -](years?|months?|weeks?)\b",
     re.I,
 )
+# A statute or a section of one: "Local Government Act 1972", "section 75".
+_HAS_LAW = re.compile(r"\b(Act|Regulations) (19|20)\d\d\b|\b[Ss]ection \d+\b")
 _NAMES_COUNCIL = re.compile(r"\b(Council|Councils|Borough|District|County|Partnership)\b")
 _ADVICE = re.compile(r"\b(should|need to|needs to|will need|must|it is important|consider)\b", re.I)
 # A sentence that starts like this needs the one before it to make sense.
@@ -68,11 +77,18 @@ _LEANS_BACK = re.compile(
 
 
 def question_type(question: str) -> str:
-    """number | duration | which | how | yesno | other: what kind of sentence would answer it."""
+    """number | duration | law | which | how | yesno | other: what would answer it.
+
+    Read on what is asked, not the scene before it: "We're two districts sharing a
+    finance officer. Is that legally possible?" is a yes/no question.
+    """
+    question = the_ask(question)
     if _NUMBER_Q.search(question):
         return "number"
     if _DURATION_Q.search(question):
         return "duration"
+    if _LAW_Q.search(question):
+        return "law"
     if _WHICH_Q.search(question):
         return "which"
     if _HOW_Q.search(question):
@@ -87,6 +103,7 @@ def type_bonus(kind: str, sentence: str) -> bool:
     wanted = {
         "number": _HAS_NUMBER,
         "duration": _HAS_DURATION,
+        "law": _HAS_LAW,
         "which": _NAMES_COUNCIL,
         "how": _ADVICE,
     }.get(kind)
@@ -191,30 +208,35 @@ def compose(
     chosen = _with_antecedents(candidates, chosen)
     ordered = _grouped(candidates, chosen, lead, relevance)
     taken = set(chosen)
-    further = [
-        i
-        for i in order
-        if i not in taken
-        and relevance[i] >= best - MORE_MARGIN
-        and float((vectors[chosen] @ vectors[i]).max()) < DUPLICATE
-    ]
-    more = [candidates[i] for i in _by_new_source(candidates, further, chosen)][:MORE_LIMIT]
+    further = [i for i in order if i not in taken and relevance[i] >= best - MORE_MARGIN]
+    more = [candidates[i] for i in _more(candidates, vectors, further, chosen)]
     return Composition(_joined(ordered), more, {i: float(relevance[i]) for i in chosen})
 
 
-def _by_new_source(
-    candidates: Sequence[Candidate], further: list[int], chosen: list[int]
+def _more(
+    candidates: Sequence[Candidate], vectors: np.ndarray, further: list[int], chosen: list[int]
 ) -> list[int]:
-    """Best first, but the best sentence of each passage not yet quoted comes before
-    a second sentence from any passage: "more" shows what else the library says."""
-    seen = {candidates[i].passage.chunk.id for i in chosen}
-    first = []
-    for i in further:
-        source = candidates[i].passage.chunk.id
-        if source not in seen:
-            seen.add(source)
-            first.append(i)
-    return first + [i for i in further if i not in first]
+    """Best first, but the best sentence of each passage not yet quoted comes before a
+    second from any one passage: "more" shows what else the library says. Overlapping
+    chunks hold the same sentence twice; it is shown once."""
+
+    def source(i: int) -> str:
+        return candidates[i].passage.chunk.id
+
+    kept, picked = list(chosen), list[int]()
+    seen = {source(i) for i in chosen}
+    for new_sources_only in (True, False):
+        for i in further:
+            if len(picked) == MORE_LIMIT:
+                return picked
+            if i in picked or (new_sources_only and source(i) in seen):
+                continue
+            if float((vectors[kept] @ vectors[i]).max()) >= DUPLICATE:
+                continue
+            picked.append(i)
+            kept.append(i)
+            seen.add(source(i))
+    return picked
 
 
 def _joined(ordered: list[Candidate]) -> list[Candidate]:

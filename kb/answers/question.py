@@ -17,6 +17,7 @@ __all__ = [
     "retrieval_query",
     "scene_spans",
     "strip_terms",
+    "the_ask",
 ]
 
 
@@ -97,6 +98,16 @@ _SCENE_CLAUSE = re.compile(
     re.I,
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“‘'])")
+
+
+def the_ask(question: str) -> str:
+    """The question with the scene it sets taken out: what is asked, and how."""
+    out, at = [], 0
+    for a, b in scene_spans(question):
+        out.append(question[at:a])
+        at = b
+    out.append(question[at:])
+    return " ".join("".join(out).split()) or question
 
 
 def scene_spans(question: str) -> list[tuple[int, int]]:

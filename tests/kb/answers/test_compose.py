@@ -10,8 +10,8 @@ from kb.core.records import Chunk
 from kb.core.results import Passage
 
 
-def _passage(cid: str, rank: int, text: str = "text") -> Passage:
-    chunk = Chunk(cid, "doc", text, "Title", ("Section",), 0, 4, "guide", None, "2011")
+def _passage(cid: str, rank: int, text: str = "text", section: str = "Section") -> Passage:
+    chunk = Chunk(cid, "doc", text, "Title", (section,), 0, 4, "guide", None, "2011")
     return Passage(chunk, 1.0, rank)
 
 
@@ -29,10 +29,27 @@ def _vec(*xs: float) -> np.ndarray:
         ("How should we communicate the changes?", "how"),
         ("Can two councils share a monitoring officer?", "yesno"),
         ("Tell me about joint committees", "other"),
+        ("Three of us want a joint committee. Which statute allows that?", "law"),
+        ("Is there a legal basis for pooling budgets with the NHS?", "law"),
+        ("We're two districts sharing a finance officer. Is that possible?", "yesno"),
+        ("Since the merger, how should we communicate the changes?", "how"),
     ],
 )
 def test_question_types(question: str, kind: str) -> None:
     assert question_type(question) == kind
+
+
+def test_a_statute_is_preferred_for_which_law_questions() -> None:
+    a = _passage("a", 1)
+    candidates = [
+        Candidate(a, "Joint committees are set up by a legal agreement.", 0, 10, 0),
+        Candidate(a, "Section 102 of the Local Government Act 1972 provides for them.", 20, 30, 1),
+    ]
+    vectors = np.vstack([_vec(1, 0), _vec(0.99, 0.14)])
+    weights = Scoring(rank_prior=0.0, type_bonus=0.08)
+    question = "Which statute allows a joint committee?"
+    chosen = compose(question, candidates, vectors, _vec(1, 0), 70, weights).chosen
+    assert chosen[0].index == 1
 
 
 def test_the_best_sentence_leads_and_sources_are_grouped_in_reading_order() -> None:
@@ -93,22 +110,36 @@ def test_a_leaning_sentence_and_its_antecedent_are_one_quote() -> None:
     ]
 
 
-def test_more_shows_each_unquoted_passage_before_a_second_from_any() -> None:
-    a, b = _passage("a", 1), _passage("b", 2)
+def test_more_reaches_an_unquoted_passage_first_and_says_nothing_twice() -> None:
+    a = _passage("a", 1)
+    a2 = _passage("a2", 2)  # the next chunk of the same section, overlapping it
+    b = _passage("b", 3)
     candidates = [
         Candidate(a, "The lead, from passage a.", 0, 10, 0),
         Candidate(a, "A second from passage a.", 20, 30, 1),
+        Candidate(a2, "A second from passage a.", 0, 10, 0),  # the overlap, again
         Candidate(a, "A third from passage a.", 40, 50, 2),
         Candidate(b, "The best of passage b.", 0, 10, 0),
     ]
     vectors = np.vstack(
-        [_vec(1, 0, 0), _vec(0.9, 0.44, 0), _vec(0.9, 0, 0.44), _vec(0.8, 0.3, 0.5)]
+        [
+            _vec(1, 0, 0, 0),
+            _vec(0.86, 0.51, 0, 0),
+            _vec(0.86, 0.51, 0, 0),
+            _vec(0.87, 0, 0.49, 0),
+            _vec(0.85, 0, 0, 0.53),
+        ]
     )
-    q = _vec(1, 0, 0)
     weights = Scoring(rank_prior=0.0, support_margin=0.0)
-    result = compose("What?", candidates, vectors, q, word_budget=70, weights=weights)
+    result = compose("What?", candidates, vectors, _vec(1, 0, 0, 0), 70, weights)
     assert [c.text for c in result.chosen] == ["The lead, from passage a."]
-    assert [c.text for c in result.more][0] == "The best of passage b."
+    # a2 and b are passages not yet quoted; a2's sentence is not said again from a.
+    assert [c.text for c in result.more] == [
+        "A second from passage a.",
+        "The best of passage b.",
+        "A third from passage a.",
+    ]
+    assert result.more[0].passage.chunk.id == "a2"
 
 
 def test_the_word_budget_holds_but_the_lead_always_stays() -> None:
