@@ -199,7 +199,7 @@ def compose(
     for i in order[1:]:
         if len(chosen) > MAX_SUPPORT or relevance[i] < best - w.support_margin:
             break
-        if float((vectors[chosen] @ vectors[i]).max()) >= DUPLICATE:
+        if _repeats(candidates, vectors, chosen, i):
             continue
         if words + _words(candidates[i]) > word_budget:
             continue
@@ -211,6 +211,18 @@ def compose(
     further = [i for i in order if i not in taken and relevance[i] >= best - MORE_MARGIN]
     more = [candidates[i] for i in _more(candidates, vectors, further, chosen)]
     return Composition(_joined(ordered), more, {i: float(relevance[i]) for i in chosen})
+
+
+def _repeats(candidates: Sequence[Candidate], vectors: np.ndarray, kept: list[int], i: int) -> bool:
+    """Whether candidate ``i`` says again what a kept one says: a near-duplicate, or a
+    piece of the same passage text (a list item inside a quoted list)."""
+    if float((vectors[kept] @ vectors[i]).max()) >= DUPLICATE:
+        return True
+    c = candidates[i]
+    return any(
+        k.passage.chunk.id == c.passage.chunk.id and k.start < c.end and c.start < k.end
+        for k in (candidates[j] for j in kept)
+    )
 
 
 def _more(
@@ -231,7 +243,7 @@ def _more(
                 return picked
             if i in picked or (new_sources_only and source(i) in seen):
                 continue
-            if float((vectors[kept] @ vectors[i]).max()) >= DUPLICATE:
+            if _repeats(candidates, vectors, kept, i):
                 continue
             picked.append(i)
             kept.append(i)

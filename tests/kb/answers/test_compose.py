@@ -142,6 +142,19 @@ def test_more_reaches_an_unquoted_passage_first_and_says_nothing_twice() -> None
     assert result.more[0].passage.chunk.id == "a2"
 
 
+def test_a_list_item_inside_a_quoted_list_is_not_quoted_again() -> None:
+    a = _passage("a", 1)
+    candidates = [
+        Candidate(a, "Councils share officers, for example: • Mendip shares one.", 0, 60, 0),
+        Candidate(a, "Mendip shares one.", 42, 60, 1),  # the list's item, on its own
+        Candidate(a, "An unrelated point about audit.", 70, 100, 2),
+    ]
+    vectors = np.vstack([_vec(1, 0, 0), _vec(0.8, 0.6, 0), _vec(0.8, 0, 0.6)])
+    result = compose("Can we share an officer?", candidates, vectors, _vec(1, 0, 0), 70)
+    quoted = [c.index for c in result.chosen] + [c.index for c in result.more]
+    assert 0 in quoted and 1 not in quoted
+
+
 def test_the_word_budget_holds_but_the_lead_always_stays() -> None:
     a = _passage("a", 1)
     long = " ".join(["word"] * 80) + "."
