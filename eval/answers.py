@@ -114,6 +114,7 @@ def judge_answer(
     notices = [str(n) for n in answer.get("notices") or []]
     return {
         "abstained": bool(answer.get("abstained")),
+        "partial": bool(answer.get("partial")),
         "evidence_in_lead": bool(sentences) and holds_evidence(question, sentences[0]),
         "evidence_in_answer": any(holds_evidence(question, s) for s in sentences),
         "evidence_in_citations": bool(found),
@@ -204,7 +205,9 @@ def evaluate_answers(
 
     say("answering the out-of-scope set")
     oos = load_out_of_scope(split=split)
-    oos_abstained = {o.id: bool(answer_dict(kb, o.question).get("abstained")) for o in oos}
+    oos_answers = {o.id: answer_dict(kb, o.question) for o in oos}
+    oos_abstained = {i: bool(a.get("abstained")) for i, a in oos_answers.items()}
+    oos_partial = [bool(a.get("partial")) for a in oos_answers.values() if not a.get("abstained")]
 
     say("matching case studies")
     checks = load_case_matching(split=split)
@@ -254,6 +257,16 @@ def evaluate_answers(
             [j["abstained"] for j in named]
         ),
         "out_of_scope_abstention": _with_interval(list(oos_abstained.values())),
+        # The weak-answer note ("may not answer this directly"): how often, and whether
+        # the leads it marks are the weak ones.
+        "partial_in_scope_answers": _share([j["partial"] for j in answered]),
+        "partial_out_of_scope_answers": _share(oos_partial),
+        "evidence_in_lead_partial": _share(
+            [j["evidence_in_lead"] for j in answered if j["partial"]]
+        ),
+        "evidence_in_lead_not_partial": _share(
+            [j["evidence_in_lead"] for j in answered if not j["partial"]]
+        ),
         "by_kind": by_kind,
     }
     metrics = {

@@ -10,6 +10,10 @@ and scored on the second half. Every held-out question is retrieved once as
 the same passages and is scored as ``kb eval answers`` scores it (gold evidence in
 the lead, in the answer, in the citations). The chosen setting maximises their sum;
 ties go to the setting in use. The test split is never read.
+
+With the chosen setting it also sets ``answer_weak_lead``: the 5th percentile of the
+lead sentence's score over the answered held-out questions. An answer whose lead
+scores below it says first that the library may not answer the question directly.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ PREVIOUS = {
     "answer_known_weight": 0.0,
 }
 METRICS = ("evidence_in_lead", "evidence_in_answer", "evidence_in_citations")
+WEAK_LEAD_PERCENTILE = 5
 
 
 def main(argv: list[str]) -> int:
@@ -94,6 +99,7 @@ def main(argv: list[str]) -> int:
     best = max(rows, key=lambda r: (r["sum"], all(r[k] == v for k, v in current.items())))
     in_use = next(r for r in rows if all(r[k] == v for k, v in current.items()))
     before = next(r for r in rows if all(r[k] == v for k, v in PREVIOUS.items()))
+    weak_lines = weak_lead(answerer, kb, cache, retrieved, {k: best[k] for k in GRID}, base)
     top = sorted(rows, key=lambda r: -r["sum"])[:15]
     names = " / ".join(GRID)
     lines = [
@@ -123,10 +129,46 @@ def main(argv: list[str]) -> int:
         f"| {r['evidence_in_citations']:.3f} | {r['sum']:.3f} |"
         for r in top
     ]
+    lines += ["", *weak_lines]
     out = EVAL_DIR / "reports" / "tuning-answers.md"
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
     return 0
+
+
+def weak_lead(
+    answerer: Any,
+    kb: KnowledgeBase,
+    cache: Any,
+    retrieved: list[Any],
+    setting: dict[str, Any],
+    base: Any,
+) -> list[str]:
+    """The report's section on ``answer_weak_lead``, from the chosen setting's answers."""
+    composer = type(answerer)(kb.settings.model_copy(update=setting), answerer.tools)
+    leads = []
+    for q, view, abstained in retrieved:
+        if abstained:
+            continue
+        passages = view.passages[: setting["answer_source_passages"]]
+        answer = composer.compose_answer(q.question, cache, view.qvec, passages)
+        leads.append((answer.support, judge_answer(q, answer.to_dict())["evidence_in_lead"]))
+    support = np.array([s for s, _ in leads])
+    threshold = round(float(np.percentile(support, WEAK_LEAD_PERCENTILE)), 2)
+
+    def share(rows: list[tuple[float, bool]]) -> str:
+        return f"{np.mean([ok for _, ok in rows]):.2f} of {len(rows)}" if rows else "none"
+
+    below = [r for r in leads if r[0] < threshold]
+    above = [r for r in leads if r[0] >= threshold]
+    return [
+        "## The weak-answer note (answer_weak_lead)",
+        "",
+        f"The {WEAK_LEAD_PERCENTILE}th percentile of the lead sentence's score over the "
+        f"{len(leads)} answered held-out questions, with the chosen setting: "
+        f"**{threshold}** (in use: {base.answer_weak_lead}). Evidence in the lead below it: "
+        f"{share(below)}; at or above it: {share(above)}.",
+    ]
 
 
 if __name__ == "__main__":

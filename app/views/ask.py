@@ -27,6 +27,7 @@ from app.common import (
     md_escape,
     model_ready,
 )
+from kb.answers.record import PARTIAL_NOTE
 from kb.api import QueryError
 from kb.core.store import StoreUnavailableError
 from kb.workspace.export import conversation_docx, conversation_markdown, conversation_pdf
@@ -86,6 +87,8 @@ def render_answer(answer: dict[str, Any], key: str) -> None:
     """One answer, rendered from its record (kb.core.results.Answer.to_dict), never re-parsed."""
     if answer.get("abstained"):
         st.info("Not covered: the guidance in the library does not answer this question.")
+    elif answer.get("partial"):
+        st.info(PARTIAL_NOTE, icon=":material/help:")
     st.markdown(answer_markdown(answer, key))
     if answer.get("scope_note"):
         st.caption(md_escape(answer["scope_note"]))

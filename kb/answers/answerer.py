@@ -296,7 +296,10 @@ class Answerer:
             else None,
             known=self.known(cache).closeness(qvec, texts) if weights.known else None,
         )
-        return assemble(question, composition.chosen, composition.more)
+        answer = assemble(question, composition.chosen, composition.more)
+        answer.support = composition.best
+        answer.partial = not answer.abstained and composition.best < s.answer_weak_lead
+        return answer
 
     def abstention(
         self, question: str, passages: list[Passage], closeness: float, unknown: list[str]

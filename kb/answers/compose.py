@@ -150,6 +150,7 @@ class Composition:
     chosen: list[Candidate]
     more: list[Candidate]
     scores: dict[int, float]
+    best: float = 0.0  # the lead's score
 
 
 def _words(c: Candidate) -> int:
@@ -210,7 +211,8 @@ def compose(
     taken = set(chosen)
     further = [i for i in order if i not in taken and relevance[i] >= best - MORE_MARGIN]
     more = [candidates[i] for i in _more(candidates, vectors, further, chosen)]
-    return Composition(_joined(ordered), more, {i: float(relevance[i]) for i in chosen})
+    scores = {i: float(relevance[i]) for i in chosen}
+    return Composition(_joined(ordered), more, scores, best)
 
 
 def _repeats(candidates: Sequence[Candidate], vectors: np.ndarray, kept: list[int], i: int) -> bool:

@@ -195,6 +195,8 @@ def answer_with_llm(
         sentences=sentences,
         more=more,
         scope_note=extractive.scope_note,
+        support=extractive.support,
+        partial=extractive.partial,
         notices=["Written by a language model from the numbered sources; check them."],
     )
 

@@ -14,9 +14,20 @@ from kb.answers.compose import Candidate
 from kb.core.results import Answer, AnswerSentence, Citation, Passage, Quote
 from kb.core.text import collapse
 
-__all__ = ["assemble", "cite_more", "citation_problems", "format_answer", "nearest_topics"]
+__all__ = [
+    "PARTIAL_NOTE",
+    "assemble",
+    "cite_more",
+    "citation_problems",
+    "format_answer",
+    "nearest_topics",
+]
 
 _CITE = re.compile(r"\[(\d+)\]")
+# Said first when the best sentence the library has is a weak answer (Answer.partial).
+PARTIAL_NOTE = (
+    "The library may not answer this directly: these are the passages closest to your question."
+)
 
 
 def assemble(
@@ -166,7 +177,8 @@ def nearest_topics(passages: Sequence[Passage], k: int = 3) -> list[str]:
 
 def format_answer(answer: Answer) -> str:
     """The answer as plain text for a terminal: text, sources, notices, cases, checklist."""
-    lines = [answer.text, ""]
+    lines = [PARTIAL_NOTE, ""] if answer.partial else []
+    lines += [answer.text, ""]
     if answer.scope_note:
         lines += [answer.scope_note, ""]
     if answer.citations:

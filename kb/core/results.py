@@ -122,6 +122,9 @@ class Answer:
     answer to the question); ``text`` is the same with ``[n]`` markers, for plain
     display. ``more`` holds further relevant sentences ("more from the library"),
     ``scope_note`` says what a question names that the library does not cover.
+    ``support`` is the lead sentence's score against the question; ``partial`` says it
+    was so low that the library may not answer the question directly
+    (``settings.answer_weak_lead``), and the answer says so first.
     """
 
     question: str
@@ -137,6 +140,8 @@ class Answer:
     sentences: list[AnswerSentence] = field(default_factory=list)
     more: list[dict[str, Any]] = field(default_factory=list)
     scope_note: str = ""
+    support: float = 0.0
+    partial: bool = False
 
     def to_dict(self, id: Any = None) -> dict[str, Any]:
         return {
@@ -149,6 +154,8 @@ class Answer:
             "case_studies": self.case_studies,
             "notices": self.notices,
             "scope_note": self.scope_note,
+            "partial": self.partial,
+            "support": round(float(self.support), 4),
             "more": self.more,
             "checklist": [_as_dict(i) for i in self.checklist],
             "topics": list(self.topics),
@@ -174,6 +181,8 @@ class Answer:
             ],
             more=list(d.get("more") or ()),
             scope_note=str(d.get("scope_note", "")),
+            support=float(d.get("support") or 0.0),
+            partial=bool(d.get("partial")),
         )
 
 

@@ -131,6 +131,11 @@ class Settings(BaseSettings):
     # What a sentence gains per unit of the question's closeness to a known question
     # it answered (known_questions; kb/answers/known.py).
     answer_known_weight: float = Field(default=0.0, ge=0.0)
+    # An answer whose lead sentence scores below this says first that the library may
+    # not answer the question directly. The 5th percentile of the lead's score on
+    # tune's held-out questions (eval/tune_answers.py, eval/reports/tuning-answers.md):
+    # below it the lead rarely holds the evidence.
+    answer_weak_lead: float = 0.48
     # Abstain when the question's closeness to its top passages (kb/answer.py:
     # best passage and best sentence cosine, averaged) is below
     # abstain_threshold; below abstain_unknown_threshold when it names later

@@ -15,6 +15,7 @@ from datetime import datetime
 from itertools import groupby
 from typing import Any
 
+from kb.answers.record import PARTIAL_NOTE
 from kb.checklist.assessments import STATUSES, Assessment
 from kb.checklist.questions import Checklist, ChecklistItem
 from kb.core.records import SECTION_SEP, DocumentMeta
@@ -216,7 +217,11 @@ def conversation_blocks(title: str, turns: Iterable[Mapping[str, Any]]) -> list[
             blocks.append(Block("h2", f"Q: {turn.get('content', '')}"))
             continue
         payload = turn.get("payload") or {}
+        if payload.get("partial"):
+            blocks.append(Block("note", PARTIAL_NOTE))
         blocks.append(Block("para", _answer_text(turn)))
+        if payload.get("scope_note"):
+            blocks.append(Block("note", str(payload["scope_note"])))
         for notice in payload.get("notices") or []:
             blocks.append(Block("note", f"Note: {notice}"))
         more = payload.get("more") or []

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
-from kb.core.settings import Settings
+from kb.answers.record import PARTIAL_NOTE
+from kb.core.settings import Settings, get_settings
 from kb.workspace.state import ChatStore
 
 QUESTION = "What are the benefits of sharing a chief executive between councils?"
@@ -103,3 +105,16 @@ def test_a_question_outside_the_guidance_says_it_is_not_covered(
     at.chat_input[0].set_value("Who won the football match last Saturday?").run()
     assert not at.exception
     assert any("Not covered" in i.value for i in at.info)
+
+
+def test_a_weak_answer_says_first_that_the_library_may_not_answer_directly(
+    open_app: Callable[..., AppTest], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A bar no lead sentence reaches: every answer is marked as possibly indirect.
+    monkeypatch.setenv("KB_ANSWER_WEAK_LEAD", "2.0")
+    get_settings.cache_clear()
+    at = open_app("ask")
+    at.chat_input[0].set_value("Can two councils share a chief executive?").run()
+    assert not at.exception
+    assert [i.value for i in at.info] == [PARTIAL_NOTE]
+    assert any("\\[1\\]" in m.value for m in at.chat_message[1].markdown)

@@ -13,15 +13,16 @@ import pytest
 from eval.gold import EVAL_DIR, QUESTIONS, load_jsonl, load_questions
 from kb.answers.compose import Candidate
 from kb.answers.question import is_follow_up, retrieval_query
-from kb.answers.record import assemble, citation_problems
+from kb.answers.record import PARTIAL_NOTE, assemble, citation_problems, format_answer
 from kb.answers.sentences import split_sentences
 from kb.api import KnowledgeBase, QueryError
 from kb.core.results import Answer, AnswerSentence, Citation, Passage
-from kb.core.settings import REPO_ROOT
+from kb.core.settings import REPO_ROOT, Settings
 
 SCHEMA_KEYS = {
     "id", "question", "answer", "abstained", "sentences", "citations", "case_studies",
-    "notices", "scope_note", "more", "checklist", "topics", "backend", "score",
+    "notices", "scope_note", "partial", "support", "more", "checklist", "topics",
+    "backend", "score",
 }  # fmt: skip
 CITATION_KEYS = {
     "n", "text", "chunk_id", "doc_id", "title", "section", "page", "page_label",
@@ -318,6 +319,21 @@ def test_naming_your_own_council_or_system_is_not_refused(
 def test_a_later_law_named_by_its_title_is_the_topic(kb: KnowledgeBase) -> None:
     answer = kb.answer("Is a council-owned company covered by the Freedom of Information Act?")
     assert answer.abstained, answer.text
+
+
+def test_a_weak_lead_says_first_that_the_library_may_not_answer_directly(
+    built_settings: Settings,
+) -> None:
+    question = "Can two councils share a chief executive?"
+    strong = KnowledgeBase(built_settings).answer(question)
+    assert strong.support > 0 and not strong.partial
+    assert PARTIAL_NOTE not in format_answer(strong)
+    # The same answer, judged against a bar no lead can reach, carries the note first.
+    strict = built_settings.model_copy(update={"answer_weak_lead": strong.support + 0.01})
+    weak = KnowledgeBase(strict).answer(question)
+    assert weak.partial and weak.text == strong.text
+    assert format_answer(weak).startswith(PARTIAL_NOTE)
+    assert Answer.from_dict(weak.to_dict()).partial
 
 
 def test_a_question_is_never_answered_with_headings(kb: KnowledgeBase) -> None:

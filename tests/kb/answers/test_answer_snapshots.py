@@ -38,6 +38,7 @@ def whole_answer(kb: KnowledgeBase, question: str) -> dict[str, Any]:
         "answer": answer.text,
         "abstained": answer.abstained,
         "scope_note": answer.scope_note,
+        "partial": answer.partial,
         "sources": [
             f"[{c.n}] {c.passage.chunk.title} — "
             + ", ".join(

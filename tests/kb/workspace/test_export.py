@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from io import BytesIO
 
+from kb.answers.record import PARTIAL_NOTE
 from kb.checklist.assessments import Assessment, ItemState
 from kb.checklist.questions import Checklist, ChecklistItem
 from kb.workspace.export import (
@@ -101,6 +102,25 @@ def _assessment(**items: ItemState) -> Assessment:
         dict(items),
         owner="ann",
     )
+
+
+def test_a_conversation_export_keeps_the_answers_own_caveats() -> None:
+    turns = [
+        {"role": "user", "content": "Can Cornwall share its legal team?"},
+        {
+            "role": "assistant",
+            "content": "Councils can share legal services [1].",
+            "payload": {
+                "partial": True,
+                "scope_note": "The library does not mention Cornwall specifically.",
+                "citations": [{"n": 1, "title": "Guide", "date": "2011", "text": "Councils…"}],
+            },
+        },
+    ]
+    md = conversation_markdown("Legal", turns)
+    note = md.index(f"> {PARTIAL_NOTE}")
+    assert note < md.index("Councils can share legal services [1].")
+    assert md.index("> The library does not mention Cornwall specifically.") > note
 
 
 def test_a_briefing_lists_only_started_sections_unless_asked_with_dates_in_words() -> None:
