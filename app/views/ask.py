@@ -83,12 +83,33 @@ def render_sources(citations: list[dict[str, Any]], key: str) -> None:
         st.caption(md_escape(inexact_page_note(inexact[0].get("page"))))
 
 
+def render_cases(cases: list[dict[str, Any]]) -> None:
+    """Cards for the case studies that match, each with why and a link to it."""
+    if not cases:
+        return
+    st.markdown("**Case studies that match**")
+    cols = st.columns(min(3, len(cases)))
+    for col, case in zip(cols * 3, cases, strict=False):
+        with col.container(border=True):
+            st.markdown(f"**{md_escape(str(case.get('title')))}**")
+            if case.get("reason"):
+                st.caption(md_escape(str(case["reason"])))
+            st.page_link(
+                PAGES["cases"],
+                label="Open case study",
+                icon=":material/apartment:",
+                query_params={"case": str(case.get("id"))},
+            )
+
+
 def render_answer(answer: dict[str, Any], key: str) -> None:
     """One answer, rendered from its record (kb.core.results.Answer.to_dict), never re-parsed."""
     if answer.get("abstained"):
         st.info("Not covered: the guidance in the library does not answer this question.")
     elif answer.get("partial"):
         st.info(PARTIAL_NOTE, icon=":material/help:")
+    if answer.get("cases_first"):  # "which councils…?": the councils first, then what was said
+        render_cases(answer.get("case_studies") or [])
     st.markdown(answer_markdown(answer, key))
     if answer.get("scope_note"):
         st.caption(md_escape(answer["scope_note"]))
@@ -117,21 +138,8 @@ def render_answer(answer: dict[str, Any], key: str) -> None:
                 st.markdown(f"- {md_escape(str(m.get('text')))}{mark}  \n  _{md_escape(where)}_")
                 for notice in m.get("notices") or []:
                     st.caption(md_escape(notice))
-    cases = answer.get("case_studies") or []
-    if cases:
-        st.markdown("**Case studies that match**")
-        cols = st.columns(min(3, len(cases)))
-        for col, case in zip(cols * 3, cases, strict=False):
-            with col.container(border=True):
-                st.markdown(f"**{md_escape(str(case.get('title')))}**")
-                if case.get("reason"):
-                    st.caption(md_escape(str(case["reason"])))
-                st.page_link(
-                    PAGES["cases"],
-                    label="Open case study",
-                    icon=":material/apartment:",
-                    query_params={"case": str(case.get("id"))},
-                )
+    if not answer.get("cases_first"):
+        render_cases(answer.get("case_studies") or [])
     items = answer.get("checklist") or []
     if items:
         st.markdown("**Questions the guide asks you to consider**")

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from kb.answers.abstain import Coverage, Signals, should_abstain
-from kb.answers.compose import Candidate, Scoring, compose
+from kb.answers.compose import Candidate, Scoring, compose, question_type
 from kb.answers.currency import load_currency
 from kb.answers.known import KnownAnswers
 from kb.answers.question import is_about_the_asker, join_names, retrieval_query, strip_terms
@@ -338,6 +338,8 @@ class Answerer:
         cited = [c.passage for c in answer.citations] or passages[:3]
         answer.checklist = self.checklist().related(qvec, cited, cache.sentence_vectors)
         answer.case_studies = self.case_studies(query)
+        # "Which councils…?" is answered first by the councils that did it.
+        answer.cases_first = bool(answer.case_studies) and question_type(answer.question) == "which"
 
     def case_studies(self, question: str) -> list[dict[str, Any]]:
         if self.tools.match_cases is None:

@@ -178,6 +178,9 @@ def nearest_topics(passages: Sequence[Passage], k: int = 3) -> list[str]:
 def format_answer(answer: Answer) -> str:
     """The answer as plain text for a terminal: text, sources, notices, cases, checklist."""
     lines = [PARTIAL_NOTE, ""] if answer.partial else []
+    cases = ["Case studies"] + [f"- {c['title']}: {c['reason']}" for c in answer.case_studies]
+    if answer.cases_first and answer.case_studies:
+        lines += [*cases, ""]
     lines += [answer.text, ""]
     if answer.scope_note:
         lines += [answer.scope_note, ""]
@@ -198,10 +201,8 @@ def format_answer(answer: Answer) -> str:
             lines.append(f"- {m['text']} [{m.get('n', '?')}]")
             lines += [f"  Note: {notice}" for notice in m.get("notices") or ()]
         lines.append("")
-    if answer.case_studies:
-        lines.append("Case studies")
-        lines += [f"- {c['title']}: {c['reason']}" for c in answer.case_studies]
-        lines.append("")
+    if answer.case_studies and not answer.cases_first:
+        lines += [*cases, ""]
     if answer.checklist:
         lines.append("Questions the guide asks on this topic")
         lines += [f"- {item.question}" for item in answer.checklist]

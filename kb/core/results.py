@@ -124,7 +124,9 @@ class Answer:
     ``scope_note`` says what a question names that the library does not cover.
     ``support`` is the lead sentence's score against the question; ``partial`` says it
     was so low that the library may not answer the question directly
-    (``settings.answer_weak_lead``), and the answer says so first.
+    (``settings.answer_weak_lead``), and the answer says so first. ``cases_first``:
+    the question asks which councils did something, so the matching case studies
+    are shown before the quoted sentences.
     """
 
     question: str
@@ -142,6 +144,7 @@ class Answer:
     scope_note: str = ""
     support: float = 0.0
     partial: bool = False
+    cases_first: bool = False
 
     def to_dict(self, id: Any = None) -> dict[str, Any]:
         return {
@@ -156,6 +159,7 @@ class Answer:
             "scope_note": self.scope_note,
             "partial": self.partial,
             "support": round(float(self.support), 4),
+            "cases_first": self.cases_first,
             "more": self.more,
             "checklist": [_as_dict(i) for i in self.checklist],
             "topics": list(self.topics),
@@ -183,6 +187,7 @@ class Answer:
             scope_note=str(d.get("scope_note", "")),
             support=float(d.get("support") or 0.0),
             partial=bool(d.get("partial")),
+            cases_first=bool(d.get("cases_first")),
         )
 
 

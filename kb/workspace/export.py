@@ -217,8 +217,12 @@ def conversation_blocks(title: str, turns: Iterable[Mapping[str, Any]]) -> list[
             blocks.append(Block("h2", f"Q: {turn.get('content', '')}"))
             continue
         payload = turn.get("payload") or {}
+        cases = payload.get("case_studies") or []
+        related = "Related case studies: " + "; ".join(str(c.get("title")) for c in cases)
         if payload.get("partial"):
             blocks.append(Block("note", PARTIAL_NOTE))
+        if cases and payload.get("cases_first"):
+            blocks.append(Block("para", related))
         blocks.append(Block("para", _answer_text(turn)))
         if payload.get("scope_note"):
             blocks.append(Block("note", str(payload["scope_note"])))
@@ -243,10 +247,8 @@ def conversation_blocks(title: str, turns: Iterable[Mapping[str, Any]]) -> list[
                 blocks.append(
                     Block("note", "“p. ~N” means about page N: worked out from the text.")
                 )
-        cases = payload.get("case_studies") or []
-        if cases:
-            names = "; ".join(str(c.get("title")) for c in cases)
-            blocks.append(Block("para", f"Related case studies: {names}"))
+        if cases and not payload.get("cases_first"):
+            blocks.append(Block("para", related))
     return blocks
 
 

@@ -118,3 +118,15 @@ def test_a_weak_answer_says_first_that_the_library_may_not_answer_directly(
     assert not at.exception
     assert [i.value for i in at.info] == [PARTIAL_NOTE]
     assert any("\\[1\\]" in m.value for m in at.chat_message[1].markdown)
+
+
+def test_which_councils_shows_the_matching_case_studies_before_the_answer(
+    open_app: Callable[..., AppTest],
+) -> None:
+    at = open_app("ask")
+    at.chat_input[0].set_value("Which councils have shared a revenues and benefits service?").run()
+    assert not at.exception
+    shown = [m.value for m in at.chat_message[1].markdown]
+    cards = shown.index("**Case studies that match**")
+    answer = next(i for i, m in enumerate(shown) if "\\[1\\]" in m)
+    assert cards < answer

@@ -21,8 +21,8 @@ from kb.core.settings import REPO_ROOT, Settings
 
 SCHEMA_KEYS = {
     "id", "question", "answer", "abstained", "sentences", "citations", "case_studies",
-    "notices", "scope_note", "partial", "support", "more", "checklist", "topics",
-    "backend", "score",
+    "notices", "scope_note", "partial", "support", "cases_first", "more", "checklist",
+    "topics", "backend", "score",
 }  # fmt: skip
 CITATION_KEYS = {
     "n", "text", "chunk_id", "doc_id", "title", "section", "page", "page_label",
@@ -334,6 +334,20 @@ def test_a_weak_lead_says_first_that_the_library_may_not_answer_directly(
     assert weak.partial and weak.text == strong.text
     assert format_answer(weak).startswith(PARTIAL_NOTE)
     assert Answer.from_dict(weak.to_dict()).partial
+
+
+def test_which_councils_is_answered_first_by_the_matching_case_studies(
+    kb: KnowledgeBase,
+) -> None:
+    which = kb.answer("Which councils have shared a revenues and benefits service?")
+    assert which.cases_first and which.case_studies
+    assert "revenues and benefits" in which.case_studies[0]["reason"]
+    text = format_answer(which)
+    assert text.startswith("Case studies\n") and text.index(which.text) > 0
+    assert Answer.from_dict(which.to_dict()).cases_first
+    other = kb.answer("How do we keep staff on side when we merge two teams?")
+    assert not other.cases_first
+    assert format_answer(other).startswith(other.text)
 
 
 def test_a_question_is_never_answered_with_headings(kb: KnowledgeBase) -> None:

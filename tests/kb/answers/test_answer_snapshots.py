@@ -39,6 +39,7 @@ def whole_answer(kb: KnowledgeBase, question: str) -> dict[str, Any]:
         "abstained": answer.abstained,
         "scope_note": answer.scope_note,
         "partial": answer.partial,
+        "cases_first": answer.cases_first,
         "sources": [
             f"[{c.n}] {c.passage.chunk.title} — "
             + ", ".join(

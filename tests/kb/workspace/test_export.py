@@ -118,9 +118,25 @@ def test_a_conversation_export_keeps_the_answers_own_caveats() -> None:
         },
     ]
     md = conversation_markdown("Legal", turns)
+    assert "Related case studies" not in md
     note = md.index(f"> {PARTIAL_NOTE}")
     assert note < md.index("Councils can share legal services [1].")
     assert md.index("> The library does not mention Cornwall specifically.") > note
+
+
+def test_which_councils_exports_the_case_studies_before_the_answer() -> None:
+    answer = {
+        "cases_first": True,
+        "case_studies": [{"id": "sh-wd", "title": "South Hams and West Devon"}],
+        "citations": [{"n": 1, "title": "Guide", "date": "2011", "text": "They share."}],
+    }
+    turns = [
+        {"role": "user", "content": "Which councils share revenues and benefits?"},
+        {"role": "assistant", "content": "They share [1].", "payload": answer},
+    ]
+    md = conversation_markdown("Which", turns)
+    assert md.index("Related case studies: South Hams and West Devon") < md.index("They share [1].")
+    assert md.count("Related case studies") == 1
 
 
 def test_a_briefing_lists_only_started_sections_unless_asked_with_dates_in_words() -> None:
