@@ -195,7 +195,10 @@ class KnowledgeBase:
             raise QueryError("k must be between 1 and 100.")
         question = self.clean_query(profile_text(text))
         library = self.case_library()
-        return library.match(question, self.embed_query(question), k, self.embedder)
+        # The case heads are embedded through the build's saved sentence vectors, so a
+        # new process (a cold `kb ask`) loads them instead of embedding them again.
+        saved = _SavedVectors(self.answerer.build_cache(self.index).sentence_vectors)
+        return library.match(question, self.embed_query(question), k, saved)
 
     def stats(self) -> dict[str, Any]:
         index = self.index
@@ -210,3 +213,13 @@ class KnowledgeBase:
             if self.settings.chroma_host
             else str(index.path / "chroma"),
         }
+
+
+class _SavedVectors:
+    """An embedder for texts that goes through a build's saved sentence vectors."""
+
+    def __init__(self, vectors: Any) -> None:
+        self._vectors = vectors
+
+    def get_text_embedding_batch(self, texts: list[str]) -> Any:
+        return self._vectors(list(texts))
