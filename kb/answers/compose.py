@@ -14,8 +14,8 @@ similarity to the question with the question's type in view:
 3. **Order**: grouped by source, the lead's source first, each source's
    sentences in reading order (the lead stays first).
 4. **More**: the next best sentences, for "more from the library", the best of
-   each passage not yet quoted before a second from any one passage, none twice
-   (overlapping chunks share sentences).
+   each passage not yet quoted before a second from any one passage, nothing said
+   twice (a list's item beside the quoted list, one sentence in two passages).
 
 How a sentence is scored (:class:`Scoring`) is chosen on the tune split by
 ``eval/tune_answers.py``; the other margins and bonuses are fixed constants.
@@ -231,8 +231,7 @@ def _more(
     candidates: Sequence[Candidate], vectors: np.ndarray, further: list[int], chosen: list[int]
 ) -> list[int]:
     """Best first, but the best sentence of each passage not yet quoted comes before a
-    second from any one passage: "more" shows what else the library says. Overlapping
-    chunks hold the same sentence twice; it is shown once."""
+    second from any one passage: "more" shows what else the library says, once."""
 
     def source(i: int) -> str:
         return candidates[i].passage.chunk.id

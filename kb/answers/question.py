@@ -66,10 +66,9 @@ def is_follow_up(question: str) -> bool:
 _LAW = re.compile(r"^(Act|Acts|Regulations?|Bill|Directive|Order|Code)$")
 # The rest of a law's title after one of its words: "Freedom| of Information Act".
 _LAW_TITLE_REST = re.compile(
-    r"^(\s+(of|the|and|for|on|in|\(\w+\)|[A-Z][\w’'-]*))*?\s+(Act|Acts|Regulations?|Bill|Directive)\b"
+    r"^(\s+(of|the|and|for|on|in|\(\w+\)|[A-Z][\w’'-]*))*?"
+    r"\s+(Act|Acts|Regulations?|Bill|Directive)\b"
 )
-
-
 _YEAR = re.compile(r"(19|20)\d\d")
 _LAW_BEFORE_YEAR = re.compile(r"\b(Act|Regulations?|Bill|Directive|Order)\s*$")
 
@@ -122,7 +121,7 @@ def scene_spans(question: str) -> list[tuple[int, int]]:
     if "?" not in question:
         return spans
     start = 0
-    for part in [*_SENTENCE_END.split(question)]:
+    for part in _SENTENCE_END.split(question):
         at = question.find(part, start)
         if part.rstrip().endswith("?"):
             clause = _SCENE_CLAUSE.match(part)
@@ -166,7 +165,7 @@ def is_about_the_asker(term: str, question: str) -> bool:
         return True
     if at < 0:
         return False
-    if any(a <= at < b for a, b in scene_spans(question)) and not _LAW.match(term):
+    if any(a <= at < b for a, b in scene_spans(question)):
         return True
     if _YEAR.fullmatch(term):
         return False
