@@ -383,8 +383,10 @@ def test_a_note_typed_and_exported_at_once_is_in_every_format(server: tuple[str,
         got = {}
         for n, (fmt, ext) in enumerate((("Markdown", "md"), ("Word", "docx"), ("PDF", "pdf"))):
             note = f"Note {n} typed then exported at once: tonnage data from the waste team"
-            # Typed, not committed: no blur, no Ctrl+Enter, straight to the button.
-            page.get_by_label("Notes").nth(n).fill(note)
+            # Typed, not committed: no blur, no Ctrl+Enter, straight to the button. Only
+            # the open section's fields count: a section opened for a linked item (the
+            # session may still carry one) leaves the first section's fields collapsed.
+            page.locator('textarea[aria-label="Notes"]:visible').nth(n).fill(note)
             with page.expect_download() as download:
                 page.get_by_role("button", name=f"Export briefing ({fmt})").click()
             data = Path(download.value.path()).read_bytes()
