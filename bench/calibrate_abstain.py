@@ -57,8 +57,7 @@ def main() -> None:
         from kb.tuning.pairs import holdout_fold
 
         base = get_settings()
-        training = ("tune_epochs", "tune_learning_rate", "tune_hard_negatives")
-        held, _ = holdout_index(base, {k: getattr(base, k) for k in training})
+        held, _ = holdout_index(base)
         kb = KnowledgeBase(held)
         questions = [q for q in questions if holdout_fold(q.id)]
     else:

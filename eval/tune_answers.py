@@ -61,10 +61,7 @@ WEAK_LEAD_PERCENTILE = 5
 def main(argv: list[str]) -> int:
     started = time.perf_counter()
     base = get_settings()
-    training = {
-        k: getattr(base, k) for k in ("tune_epochs", "tune_learning_rate", "tune_hard_negatives")
-    }
-    held, _ = holdout_index(base, training)
+    held, _ = holdout_index(base)
     kb = KnowledgeBase(held.model_copy(update={k: getattr(base, k) for k in GRID}))
     answerer = kb.answerer
     index = kb.index

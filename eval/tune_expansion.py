@@ -21,8 +21,6 @@ from kb.api import KnowledgeBase
 from kb.core.settings import get_settings
 from kb.tuning.pairs import holdout_fold
 
-TRAINING = ("tune_epochs", "tune_learning_rate", "tune_hard_negatives")
-
 
 def main(argv: list[str]) -> int:
     started = time.perf_counter()
@@ -31,7 +29,7 @@ def main(argv: list[str]) -> int:
     rows = []
     modes: tuple[Literal["none", "tune-first-half"], ...] = ("none", "tune-first-half")
     for expansion in modes:
-        held, index = holdout_index(base, {k: getattr(base, k) for k in TRAINING}, expansion)
+        held, index = holdout_index(base, expansion=expansion)
         kb = KnowledgeBase(held)
         vectors = {q.id: kb.embed_query(q.question) for q in questions}
         figures = score(index, questions, vectors, held)

@@ -91,16 +91,23 @@ def score(
     }
 
 
+# The settings that make a training variant (and name its held-out build).
+TRAINING = ("tune_epochs", "tune_learning_rate", "tune_hard_negatives")
+
+
 def holdout_index(
     settings: Settings,
-    training: dict[str, Any],
+    training: dict[str, Any] | None = None,
     expansion: Literal["tune-first-half", "none"] = "tune-first-half",
 ) -> tuple[Settings, Index]:
     """The corpus embedded with a model trained on the first half of tune only.
 
-    Its BM25 text is expanded with the same half's questions (``expansion``), never
-    with the held-out half's: those are what the weights are scored on.
+    ``training`` is the training variant (``TRAINING`` settings), by default the one
+    in ``settings``. Its BM25 text is expanded with the same half's questions
+    (``expansion``), never with the held-out half's: those are what the weights
+    are scored on.
     """
+    training = training or {k: getattr(settings, k) for k in TRAINING}
     main = KnowledgeBase(settings).index
     result = tune(settings.model_copy(update=training), main, holdout=True, progress=None)
     name = "holdout-" + "-".join(f"{v}" for v in training.values())

@@ -197,8 +197,8 @@ class KnowledgeBase:
         library = self.case_library()
         # The case heads are embedded through the build's saved sentence vectors, so a
         # new process (a cold `kb ask`) loads them instead of embedding them again.
-        saved = _SavedVectors(self.answerer.build_cache(self.index).sentence_vectors)
-        return library.match(question, self.embed_query(question), k, saved)
+        embed = self.answerer.build_cache(self.index).sentence_vectors
+        return library.match(question, self.embed_query(question), k, embed)
 
     def stats(self) -> dict[str, Any]:
         index = self.index
@@ -213,13 +213,3 @@ class KnowledgeBase:
             if self.settings.chroma_host
             else str(index.path / "chroma"),
         }
-
-
-class _SavedVectors:
-    """An embedder for texts that goes through a build's saved sentence vectors."""
-
-    def __init__(self, vectors: Any) -> None:
-        self._vectors = vectors
-
-    def get_text_embedding_batch(self, texts: list[str]) -> Any:
-        return self._vectors(list(texts))

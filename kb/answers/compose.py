@@ -149,7 +149,6 @@ class Composition:
 
     chosen: list[Candidate]
     more: list[Candidate]
-    scores: dict[int, float]
     best: float = 0.0  # the lead's score
 
 
@@ -176,7 +175,7 @@ def compose(
     the question's closeness to a question each answered (:mod:`kb.answers.known`).
     """
     if not candidates:
-        return Composition([], [], {})
+        return Composition([], [])
     w = weights or Scoring()
     kind = question_type(question)
     relevance = vectors @ qvec
@@ -211,8 +210,7 @@ def compose(
     taken = set(chosen)
     further = [i for i in order if i not in taken and relevance[i] >= best - MORE_MARGIN]
     more = [candidates[i] for i in _more(candidates, vectors, further, chosen)]
-    scores = {i: float(relevance[i]) for i in chosen}
-    return Composition(_joined(ordered), more, scores, best)
+    return Composition(_joined(ordered), more, best)
 
 
 def _repeats(candidates: Sequence[Candidate], vectors: np.ndarray, kept: list[int], i: int) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,14 +79,17 @@ class CaseLibrary:
         self._vectors: list[np.ndarray] | None = None
         self._lock = threading.Lock()
 
-    def vectors(self, embedder: Any) -> list[np.ndarray]:
-        """Per record, unit vectors of its text: its indexed passages, or its summary."""
+    def vectors(self, embed: Callable[[list[str]], Any]) -> list[np.ndarray]:
+        """Per record, unit vectors of its text: its indexed passages, or its summary.
+
+        ``embed`` must be the build's model (its passages' vectors are compared too).
+        """
         with self._lock:
             if self._vectors is None:
-                self._vectors = self._build_vectors(embedder)
+                self._vectors = self._build_vectors(embed)
             return self._vectors
 
-    def _build_vectors(self, embedder: Any) -> list[np.ndarray]:
+    def _build_vectors(self, embed: Callable[[list[str]], Any]) -> list[np.ndarray]:
         by_case: dict[str, list[int]] = {}
         for row, chunk_id in enumerate(self.index.order):
             case_id = self.index.chunks[chunk_id].case_id
@@ -94,7 +97,7 @@ class CaseLibrary:
                 by_case.setdefault(case_id, []).append(row)
         matrix = self.index.embeddings() if by_case else None
         heads = [f"{r.title}. {r.summary}" for r in self.records]
-        head_vecs = _unit(np.asarray(embedder.get_text_embedding_batch(heads), dtype=np.float32))
+        head_vecs = _unit(np.asarray(embed(heads), dtype=np.float32))
         out = []
         for r, head in zip(self.records, head_vecs, strict=True):
             rows = by_case.get(r.id) if r.kind == "full" else None
@@ -105,7 +108,7 @@ class CaseLibrary:
         return out
 
     def match(
-        self, text: str, query_vector: Sequence[float], k: int, embedder: Any
+        self, text: str, query_vector: Sequence[float], k: int, embed: Callable[[list[str]], Any]
     ) -> list[CaseMatch]:
         q = _unit(np.asarray(query_vector, dtype=np.float32)[None, :])[0]
         wants = {
@@ -115,7 +118,7 @@ class CaseLibrary:
             "count": _count(text),
         }
         scored = []
-        for record, vecs in zip(self.records, self.vectors(embedder), strict=True):
+        for record, vecs in zip(self.records, self.vectors(embed), strict=True):
             sims = np.sort(vecs @ q)[::-1]
             text_sim = float(sims[0] if len(sims) == 1 else 0.7 * sims[0] + 0.3 * sims[1])
             facet, matched = _facet_score(record, wants)
