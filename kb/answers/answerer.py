@@ -248,8 +248,10 @@ class Answerer:
             return 0.0
         best_chunk = float((cache.vectors[rows] @ qvec).max())
         # A list names many things at once ("council tax, benefits, …"): closeness is
-        # judged on sentences, as it was calibrated.
-        sentences = [s.text for p in top for s in self.sentences_of(cache, p) if not s.is_list]
+        # judged on whole sentences, as it was calibrated.
+        sentences = [
+            s.text for p in top for s in self.sentences_of(cache, p) if s.kind == "sentence"
+        ]
         if not sentences:
             return best_chunk
         best_sentence = float((cache.sentence_vectors(sentences) @ qvec).max())
@@ -257,7 +259,7 @@ class Answerer:
 
     def candidates(self, cache: _BuildCache, passages: list[Passage]) -> list[Candidate]:
         return [
-            Candidate(p, s.text, s.start, s.end, i)
+            Candidate(p, s.text, s.start, s.end, i, s.parts)
             for p in passages
             for i, s in enumerate(self.sentences_of(cache, p))
         ]

@@ -13,9 +13,10 @@ similarity to the question with the question's type in view:
    "However…") brings that sentence with it, and the two are one quote.
 3. **Order**: grouped by source, the lead's source first, each source's
    sentences in reading order (the lead stays first).
-4. **More**: the next best sentences, for "more from the library", the best of
-   each passage not yet quoted before a second from any one passage, nothing said
-   twice (a list's item beside the quoted list, one sentence in two passages).
+4. **More**: the next best sentences within the support margin (those that did
+   not fit), for "more from the library", the best of each passage not yet quoted
+   before a second from any one passage, nothing said twice (a list's item beside
+   the quoted list, one sentence in two passages).
 
 How a sentence is scored (:class:`Scoring`) is chosen on the tune split by
 ``eval/tune_answers.py``; the other margins and bonuses are fixed constants.
@@ -35,7 +36,6 @@ from kb.core.results import Passage
 __all__ = ["Candidate", "Composition", "Scoring", "compose", "question_type"]
 
 MAX_SUPPORT = 2
-MORE_MARGIN = 0.2
 MORE_LIMIT = 4
 DUPLICATE = 0.88
 # The prior for the passage's retrieval rank is settings.answer_rank_prior.
@@ -119,6 +119,7 @@ class Candidate:
     start: int
     end: int
     index: int  # position among the passage's quotable sentences
+    parts: tuple[tuple[int, int], ...] = ()  # an elided quote's pieces (Sentence.parts)
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,8 @@ class Scoring:
     one before it (a sentence alone can lose what it is about). ``lexical``: the
     weight of the question's rare words found in the sentence. ``rank_prior``: the
     lean towards passages retrieval ranked higher (rank 1 gets 0.9 x this).
-    ``support_margin``: how far below the lead a supporting sentence may score.
+    ``support_margin``: how far below the lead a supporting sentence, or one for
+    "more from the library", may score.
     ``type_bonus``: what a sentence of the kind the question asks for gains (an
     amount for "how much", a council for "which councils"). ``known``: the weight of
     the question's closeness to a known question the sentence answered.
@@ -208,7 +210,7 @@ def compose(
     chosen = _with_antecedents(candidates, chosen)
     ordered = _grouped(candidates, chosen, lead, relevance)
     taken = set(chosen)
-    further = [i for i in order if i not in taken and relevance[i] >= best - MORE_MARGIN]
+    further = [i for i in order if i not in taken and relevance[i] >= best - w.support_margin]
     more = [candidates[i] for i in _more(candidates, vectors, further, chosen)]
     return Composition(_joined(ordered), more, best)
 
@@ -263,6 +265,7 @@ def _joined(ordered: list[Candidate]) -> list[Candidate]:
             prev is not None
             and prev.passage.chunk.id == c.passage.chunk.id
             and c.index == prev.index + 1
+            and not (prev.parts or c.parts)
             and _LEANS_BACK.match(c.text)
         ):
             span = prev.passage.chunk.text[prev.start : c.end]
@@ -281,7 +284,9 @@ def _with_antecedents(candidates: Sequence[Candidate], chosen: list[int]) -> lis
     out = list(chosen)
     for i in chosen:
         c = candidates[i]
-        if _LEANS_BACK.match(c.text):
+        # A list's items all follow its lead-in: the one before an item is not what it
+        # leans on.
+        if _LEANS_BACK.match(c.text) and not c.parts:
             before = position.get((c.passage.chunk.id, c.index - 1))
             if before is not None and before not in out:
                 out.append(before)
@@ -308,7 +313,9 @@ def _grouped(
             first = [
                 i
                 for i in members
-                if candidates[i].index == lean and _LEANS_BACK.match(candidates[lead].text)
+                if candidates[i].index == lean
+                and _LEANS_BACK.match(candidates[lead].text)
+                and not candidates[lead].parts
             ]
             rest = [i for i in members if i != lead and i not in first]
             members = first + [lead] + rest

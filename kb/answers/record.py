@@ -12,7 +12,7 @@ from typing import Any
 
 from kb.answers.compose import Candidate
 from kb.core.results import Answer, AnswerSentence, Citation, Passage, Quote
-from kb.core.text import collapse
+from kb.core.text import ELISION, collapse, quoted_in
 
 __all__ = [
     "PARTIAL_NOTE",
@@ -48,11 +48,16 @@ def assemble(
     quotes: dict[int, list[Quote]] = {}
 
     def cite(c: Candidate) -> int | None:
-        if collapse(c.text) not in collapse(c.passage.chunk.text):
+        text = c.passage.chunk.text
+        if not quoted_in(c.text, text):
             return None
         n = numbers.setdefault(c.passage.chunk.id, len(numbers) + 1)
         passages[n] = c.passage
-        quotes.setdefault(n, []).append(Quote(c.text, c.start, c.end))
+        quotes.setdefault(n, []).extend(
+            [Quote(collapse(text[a:b]), a, b) for a, b in c.parts]
+            if c.parts
+            else [Quote(c.text, c.start, c.end)]
+        )
         return n
 
     sentences = [AnswerSentence(c.text, n) for c in chosen if (n := cite(c)) is not None]
@@ -134,18 +139,15 @@ def citation_problems(answer: Answer) -> list[str]:
         citation = sources.get(s.n)
         if citation is None:
             problems.append(f"[{s.n}] points at no listed source")
-        elif collapse(s.text) not in collapse(citation.passage.chunk.text):
+        elif not quoted_in(s.text, citation.passage.chunk.text):
             problems.append(f"[{s.n}] does not contain: {s.text[:80]}")
-        elif not any(
-            collapse(citation.passage.chunk.text[q.start : q.end]) == collapse(s.text)
-            for q in citation.quotes
-        ):
+        elif not _has_spans(s.text, citation):
             problems.append(f"[{s.n}] has no quote span for: {s.text[:80]}")
     for m in answer.more:
         citation = sources.get(int(m.get("n", 0)))
         if citation is None:
             problems.append(f"more [{m.get('n')}] points at no listed source")
-        elif collapse(str(m["text"])) not in collapse(citation.passage.chunk.text):
+        elif not quoted_in(str(m["text"]), citation.passage.chunk.text):
             problems.append(f"more [{m.get('n')}] does not contain: {str(m['text'])[:80]}")
     if answer.text != " ".join(f"{s.text} [{s.n}]" for s in answer.sentences):
         problems.append("the text is not the cited sentences")
@@ -153,6 +155,14 @@ def citation_problems(answer: Answer) -> list[str]:
     if set(sources) - used:
         problems.append(f"sources never cited: {sorted(set(sources) - used)}")
     return problems
+
+
+def _has_spans(text: str, citation: Citation) -> bool:
+    """A quote span in the passage for the sentence, or for each piece of an elided one."""
+    spans = {collapse(citation.passage.chunk.text[q.start : q.end]) for q in citation.quotes}
+    return collapse(text) in spans or all(
+        piece.strip() in spans for piece in collapse(text).split(ELISION.strip())
+    )
 
 
 def nearest_topics(passages: Sequence[Passage], k: int = 3) -> list[str]:

@@ -8,12 +8,14 @@ import threading
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
-from kb.core.text import fold, sentence_spans
+from kb.core.text import ELISION, fold, sentence_spans
 
 __all__ = ["Sentence", "TermWeights", "split_sentences"]
 
 _BULLET = re.compile(r"^[•▪●◦\-–*]\s+")
+_JOINER = re.compile(r"\s*(?:[;,]\s*(?:and|or)?|\s(?:and|or))\s*$")
 _END = re.compile(r"[.!?][\"”’)]?$")
 # Longer pieces (a run-on table, a long list) would crowd out the rest of an answer.
 MAX_WORDS = 70
@@ -22,12 +24,27 @@ _URL = re.compile(r"https?://|www\.|\.gov\.uk|\.org|\.com", re.I)
 
 @dataclass(frozen=True)
 class Sentence:
-    """A sentence of a passage: its display text and its span in the passage text."""
+    """A sentence of a passage: its display text and its span in the passage text.
+
+    ``kind``: "sentence"; "list", a list's lead-in with its whole list; "item", the
+    lead-in with one item, an elided quote ("lead-in … item") whose ``parts`` are the
+    span of each piece; "unstopped", a sentence without its full stop (a call-out
+    box's, or one ending in a web address, quoted without it).
+    """
 
     text: str
     start: int
     end: int = 0
-    is_list: bool = False  # a list's lead-in with its whole list
+    kind: Literal["sentence", "list", "item", "unstopped"] = "sentence"
+    parts: tuple[tuple[int, int], ...] = ()
+
+
+# A sentence that ends in a web address: the sentence is quoted, the address left to
+# the source ("The Toolbox provides 40 tools…: www.example.org/page").
+_LINK_TAIL = re.compile(r"^(?P<said>.*[a-z)])[:,]?\s+(?:https?://|www\.)\S*(?:\.\s?\w+)*\S*$")
+# A paragraph that ends without a full stop (a call-out box, a quotation) is still a
+# whole sentence when it is this long; a heading is shorter.
+UNSTOPPED_WORDS = 12
 
 
 def split_sentences(text: str) -> list[Sentence]:
@@ -36,9 +53,10 @@ def split_sentences(text: str) -> list[Sentence]:
     Headings and questions, short bullet fragments, link lists and the cut-off
     sentences at the ends of a chunk are left out. A list's lead-in ("These
     are:") is quoted together with its whole list, as one piece, when the list
-    ends inside the passage: a list item alone says nothing. Each sentence's
-    text, with whitespace collapsed, occurs in the passage between ``start`` and
-    ``end``.
+    ends inside the passage and is short; a longer list's lead-in is quoted with
+    each of its items in turn ("lead-in … item"), since an item alone says little.
+    Each sentence's text, with whitespace collapsed, occurs in the passage between
+    ``start`` and ``end`` (piece by piece, for an elided one).
     """
     out: list[Sentence] = []
     spans = sentence_spans(text)
@@ -49,54 +67,137 @@ def split_sentences(text: str) -> list[Sentence]:
         words = body.split()
         if len(words) < 6 or len(words) > MAX_WORDS or not re.search(r"[a-z]", body):
             continue
-        if len(_URL.findall(body)) and len(words) < 12:
-            continue
         if not body[0].isupper() and not body[0].isdigit() and body[0] not in '£"“‘(':
             continue  # a list item or the tail of a sentence begun elsewhere: not whole
         if body.endswith(":"):
             block = _with_list(text, spans, i)
             if block is not None:
                 out.append(block)
+            else:
+                out += _items(text, spans, i)
             continue  # the lead-in to a list says nothing without the list
         if body.rstrip('"”’)').endswith("?"):
             continue  # a heading or one of the guide's own questions never answers one
+        kind: Literal["sentence", "unstopped"] = "sentence"
         if not _END.search(body):
-            continue  # a heading, or cut off at a page or chunk boundary: not whole
+            kind = "unstopped"
+            linked = _LINK_TAIL.match(body)
+            if linked and len(linked["said"].split()) >= 6:
+                body = linked["said"]
+            elif _BULLET.match(raw.strip()) or not _ends_paragraph(text, spans, i, len(words)):
+                continue  # a heading, or cut off at a page or chunk boundary: not whole
+        if _URL.search(body) and (len(body.split()) < 12 or kind == "unstopped"):
+            continue  # a link, not a sentence
         offset = text.find(body.split()[0], start)
         offset = offset if offset >= 0 else start
         last = body.split()[-1]
         tail = text.rfind(last, offset, end)
-        out.append(Sentence(body, offset, tail + len(last) if tail >= 0 else end))
+        out.append(Sentence(body, offset, tail + len(last) if tail >= 0 else end, kind))
     return out
 
 
-def _with_list(text: str, spans: Sequence[tuple[int, int]], lead: int) -> Sentence | None:
-    """The lead-in at ``spans[lead]`` and the bulleted list after it, if whole and short.
+def _ends_paragraph(text: str, spans: Sequence[tuple[int, int]], i: int, words: int) -> bool:
+    """A long piece with no full stop that ends its paragraph, the next one not carrying
+    on from it (a PDF line wrapped across a blank line goes on in lower case). A list
+    item is not one: it is quoted with its lead-in."""
+    if words < UNSTOPPED_WORDS or i + 1 >= len(spans):
+        return False  # the passage ends here: the sentence may go on in the next one
+    if not re.match(r"[ \t]*\n[ \t]*\n", text[spans[i][1] :]):
+        return False
+    after = text[spans[i + 1][0] : spans[i + 1][1]].strip()
+    return not after or not after[0].islower() or bool(_URL.match(after))
 
-    A list item's line wrapped by the PDF continues in a piece starting in lower case.
-    """
-    items = 0
-    last = lead
+
+def _list_pieces(
+    text: str, spans: Sequence[tuple[int, int]], lead: int
+) -> tuple[list[list[int]], bool]:
+    """The items of the bulleted list after the lead-in at ``spans[lead]``, each as the
+    span indices it is made of (a wrapped line goes on in lower case), and whether the
+    list is whole in the passage."""
+    items: list[list[int]] = []
     for j in range(lead + 1, len(spans)):
         piece = text[spans[j][0] : spans[j][1]].strip()
         if not piece:
             continue
         if _BULLET.match(piece):
-            if piece.rstrip('"”’)').endswith("?"):
-                return None  # a list of the guide's own questions answers none
-            items += 1
-        elif not (items and piece[0].islower()):
-            break  # the list has ended
-        last = j
-    else:
-        return None  # the passage ends inside the list: not whole
-    start, end = spans[lead][0], spans[last][1]
+            items.append([j])
+        elif items and piece[0].islower():
+            items[-1].append(j)
+        else:
+            return items, True  # the list has ended
+    # The passage ends in the list: whole only if its last item ends a sentence.
+    last = text[spans[items[-1][-1]][0] : spans[items[-1][-1]][1]].strip() if items else ""
+    return items, bool(_END.search(last))
+
+
+def _with_list(text: str, spans: Sequence[tuple[int, int]], lead: int) -> Sentence | None:
+    """The lead-in at ``spans[lead]`` and the bulleted list after it, if whole and short."""
+    items, ended = _list_pieces(text, spans, lead)
+    if not ended or len(items) < 2:
+        return None  # the passage cuts the list off: not whole
+    if any(_asks(text, spans, item) for item in items):
+        return None  # a list of the guide's own questions answers none
+    start, end = spans[lead][0], spans[items[-1][-1]][1]
     raw = text[start:end].strip()
     body = " ".join(raw.split())
-    if items < 2 or len(body.split()) > MAX_WORDS or not _END.search(body):
+    if len(body.split()) > MAX_WORDS or not _END.search(body):
         return None
     offset = text.find(raw, start)
-    return Sentence(body, offset, offset + len(raw), is_list=True)
+    return Sentence(body, offset, offset + len(raw), "list")
+
+
+def _items(text: str, spans: Sequence[tuple[int, int]], lead: int) -> list[Sentence]:
+    """A list too long to quote whole: its lead-in with each item, "lead-in … item".
+
+    An item of a few words ("payroll") says too little to be quoted on its own; an
+    item the passage cuts off is left out, and so is a list of questions. An item
+    that is a whole sentence stays quotable alone too.
+    """
+    items, ended = _list_pieces(text, spans, lead)
+    if len(items) < 2 or any(_asks(text, spans, item) for item in items):
+        return []
+    if not ended:
+        items = items[:-1]  # the passage may cut the last one off
+    lead_start, lead_end = _trimmed(text, spans[lead])
+    bullet = _BULLET.match(text[lead_start:lead_end])
+    lead_start += bullet.end() if bullet else 0
+    lead_text = " ".join(text[lead_start:lead_end].split())
+    out = []
+    for item in items:
+        start, _ = _trimmed(text, spans[item[0]])
+        _, end = _trimmed(text, spans[item[-1]])
+        bullet = _BULLET.match(text[start:end])
+        start += bullet.end() if bullet else 0
+        # "…; and" joins the items of a list; the quote of one item ends before it.
+        joiner = _JOINER.search(text, start, end)
+        end = joiner.start() if joiner else end
+        said = " ".join(text[start:end].split())
+        if len(said.split()) < 5 or len(lead_text.split()) + len(said.split()) > MAX_WORDS:
+            continue
+        out.append(
+            Sentence(
+                f"{lead_text}{ELISION}{said}",
+                lead_start,
+                end,
+                "item",
+                parts=((lead_start, lead_end), (start, end)),
+            )
+        )
+    return out
+
+
+def _asks(text: str, spans: Sequence[tuple[int, int]], item: list[int]) -> bool:
+    return text[spans[item[0]][0] : spans[item[-1]][1]].strip().rstrip('"”’)').endswith("?")
+
+
+def _trimmed(text: str, span: tuple[int, int]) -> tuple[int, int]:
+    """``span`` without the whitespace at its ends."""
+    start, end = span
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
 
 
 _TERM = re.compile(r"[a-z0-9£]+")

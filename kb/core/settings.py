@@ -119,7 +119,8 @@ class Settings(BaseSettings):
     # (rank 1 gets 0.9 x this, rank 10 none); answer_context_weight the share of the
     # similarity taken with the sentence read after the one before it;
     # answer_lexical_weight the weight of the question's rare words in the sentence;
-    # answer_support_margin how far below the lead a supporting sentence may score;
+    # answer_support_margin how far below the lead a supporting sentence (or one for
+    # "more from the library") may score;
     # answer_type_bonus what a sentence of the kind asked for gains (an amount for
     # "how much", a council for "which councils").
     answer_source_passages: int = Field(default=8, ge=1, le=20)
@@ -127,7 +128,7 @@ class Settings(BaseSettings):
     answer_context_weight: float = Field(default=0.3, ge=0.0, le=1.0)
     answer_lexical_weight: float = Field(default=0.3, ge=0.0)
     answer_support_margin: float = Field(default=0.3, ge=0.0)
-    answer_type_bonus: float = Field(default=0.08, ge=0.0)
+    answer_type_bonus: float = Field(default=0.04, ge=0.0)
     # What a sentence gains per unit of the question's closeness to a known question
     # it answered (known_questions; kb/answers/known.py).
     answer_known_weight: float = Field(default=0.0, ge=0.0)

@@ -7,10 +7,12 @@ import unicodedata
 
 __all__ = [
     "PUNCTUATION",
+    "ELISION",
     "collapse",
     "fold",
     "fold_with_offsets",
     "sentence_spans",
+    "quoted_in",
     "split_sentences",
 ]
 
@@ -65,6 +67,26 @@ def fold_with_offsets(text: str) -> tuple[str, list[int]]:
 def collapse(text: str) -> str:
     """``text`` with every run of whitespace made one space, and none at the ends."""
     return " ".join(text.split())
+
+
+# Where a quote leaves words out: "The business case showed that it: … can achieve…".
+ELISION = " … "
+
+
+def quoted_in(quote: str, text: str) -> bool:
+    """Whether ``text`` says ``quote`` word for word (whitespace aside); an elided
+    quote when each of its pieces is there, in order."""
+    quote, text = collapse(quote), collapse(text)
+    if quote in text:
+        return True
+    at = 0
+    for piece in quote.split(ELISION.strip()):
+        piece = piece.strip()
+        found = text.find(piece, at) if piece else -1
+        if found < 0:
+            return False
+        at = found + len(piece)
+    return True
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:

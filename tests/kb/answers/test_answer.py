@@ -95,6 +95,26 @@ def test_assemble_drops_sentences_their_source_does_not_contain(kb: KnowledgeBas
     assert citation_problems(answer) == []
 
 
+def test_an_elided_list_item_is_cited_with_a_span_for_each_piece(kb: KnowledgeBase) -> None:
+    passage = next(
+        Passage(c, 1.0, 1)
+        for c in kb.index.chunks.values()
+        if any(s.kind == "item" for s in split_sentences(c.text))
+    )
+    item = next(s for s in split_sentences(passage.chunk.text) if s.kind == "item")
+    answer = assemble("q", [Candidate(passage, item.text, item.start, item.end, 0, item.parts)])
+    assert answer.sentences[0].text == item.text and " … " in item.text
+    quotes = answer.citations[0].quotes
+    assert [q.text for q in quotes] == item.text.split(" … ")
+    assert citation_problems(answer) == []
+    # A piece the passage does not say is caught, as a whole sentence would be.
+    wrong = item.text.split(" … ")[0] + " … an invented item about unicorns"
+    forged = Answer(
+        "q", f"{wrong} [1]", False, answer.citations, sentences=[AnswerSentence(wrong, 1)]
+    )
+    assert any("does not contain" in p for p in citation_problems(forged))
+
+
 def test_an_answer_round_trips_through_its_dict(kb: KnowledgeBase) -> None:
     answer = kb.answer("How did Huntingdonshire set up a shared call centre?")
     again = Answer.from_dict(json.loads(json.dumps(answer.to_dict())))

@@ -130,8 +130,9 @@ def test_more_reaches_an_unquoted_passage_first_and_says_nothing_twice() -> None
             _vec(0.85, 0, 0, 0.53),
         ]
     )
-    weights = Scoring(rank_prior=0.0, support_margin=0.0)
-    result = compose("What?", candidates, vectors, _vec(1, 0, 0, 0), 70, weights)
+    weights = Scoring(rank_prior=0.0, support_margin=0.2)
+    # The lead fills the word budget: every sentence within the margin goes to "more".
+    result = compose("What?", candidates, vectors, _vec(1, 0, 0, 0), 5, weights)
     assert [c.text for c in result.chosen] == ["The lead, from passage a."]
     # a2 and b are passages not yet quoted; a2's sentence is not said again from a.
     assert [c.text for c in result.more] == [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kb.answers.sentences import TermWeights, split_sentences
+from kb.core.text import quoted_in
 
 LIST = (
     "In the first 18 months the following services have been shared between the two "
@@ -14,18 +15,18 @@ LIST = (
 def test_a_list_is_quoted_whole_with_its_lead_in() -> None:
     pieces = split_sentences(LIST)
     block = pieces[0]
-    assert block.is_list
+    assert block.kind == "list"
     assert block.text == (
         "In the first 18 months the following services have been shared between the two "
         "councils: • electoral services • community safety • payroll and procurement."
     )
     assert " ".join(LIST[block.start : block.end].split()) == block.text
-    assert not pieces[1].is_list and pieces[1].text.startswith("As part of the programme")
+    assert pieces[1].kind == "sentence" and pieces[1].text.startswith("As part of the programme")
 
 
 def test_a_list_cut_off_by_the_passage_or_made_of_questions_is_not_quoted() -> None:
     cut = LIST.split("\n\nAs part")[0].replace("procurement.", "procure")
-    assert not any(s.is_list for s in split_sentences(cut))
+    assert not any(s.kind == "list" for s in split_sentences(cut))
     questions = (
         "Councils need to answer two questions when thinking about sharing:\n\n"
         "• What benefits will sharing bring?\n\n• Is sharing the best way to get them?\n\n"
@@ -33,6 +34,63 @@ def test_a_list_cut_off_by_the_passage_or_made_of_questions_is_not_quoted() -> N
     )
     assert [s.text for s in split_sentences(questions)] == [
         "The answers differ from one service to another across the county."
+    ]
+
+
+LONG_LIST = (
+    "In East Kent, the councils have agreed that they will only share services where they:"
+    "\n\n• can achieve a 10 per cent reduction on the combined revenue budget by the second "
+    "year of operation\n\n• have a high degree of certainty about the continued quality "
+    + "of the service, "
+    * 20
+    + "as members asked.\n\n• Other councils have followed the same rule since then.\n\n"
+    "The programme began in autumn 2008 and took over two and a half years."
+)
+
+
+def test_a_long_list_is_quoted_item_by_item_with_its_lead_in() -> None:
+    pieces = [s for s in split_sentences(LONG_LIST) if s.kind == "item"]
+    lead = "In East Kent, the councils have agreed that they will only share services where they:"
+    assert [p.text for p in pieces][0] == (
+        f"{lead} … can achieve a 10 per cent reduction on the combined revenue budget by the "
+        "second year of operation"
+    )
+    # The middle item is too long to quote with its lead-in; the list too long to quote whole.
+    assert len(pieces) == 2 and not any(s.kind == "list" for s in split_sentences(LONG_LIST))
+    for p in pieces:
+        assert [" ".join(LONG_LIST[a:b].split()) for a, b in p.parts] == p.text.split(" … ")
+        assert quoted_in(p.text, LONG_LIST[p.start : p.end])
+    # An item that is a sentence by itself stays quotable alone.
+    alone = [s.text for s in split_sentences(LONG_LIST) if s.kind == "sentence"]
+    assert "Other councils have followed the same rule since then." in alone
+
+
+def test_an_elided_quote_is_only_in_a_text_that_says_each_piece_in_order() -> None:
+    assert quoted_in("Councils must have: … a monitoring officer", LONG_LIST) is False
+    text = "Councils must have:\n\n• a head of paid service\n\n• a monitoring officer"
+    assert quoted_in("Councils must have: … a monitoring officer", text)
+    assert not quoted_in("a monitoring officer … Councils must have:", text)
+
+
+def test_a_paragraph_without_its_full_stop_is_quoted_but_a_heading_or_link_is_not() -> None:
+    text = (
+        "Sharing across more than two councils\n\n"
+        "As yet there are no examples of sharing chief executives across more than two "
+        "organisations, despite there being many shared services\n\n"
+        "www.example.org/page.php?cid=12\n\n"
+        "The Toolbox provides 40 tools for building trust between partners: "
+        "www.example.org/content. php?cid=12\n\n"
+        "A benchmarking club run by an association for its member councils since "
+        "2009 www.example.org/x\n\n"
+        "The final sentence of the passage may go on in the next one without"
+    )
+    assert [(s.text, s.kind) for s in split_sentences(text)] == [
+        (
+            "As yet there are no examples of sharing chief executives across more than two "
+            "organisations, despite there being many shared services",
+            "unstopped",
+        ),
+        ("The Toolbox provides 40 tools for building trust between partners", "unstopped"),
     ]
 
 
