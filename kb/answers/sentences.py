@@ -86,6 +86,8 @@ def split_sentences(text: str) -> list[Sentence]:
                 body = linked["said"]
             elif _BULLET.match(raw.strip()) or not _ends_paragraph(text, spans, i, len(words)):
                 continue  # a heading, or cut off at a page or chunk boundary: not whole
+            if not _reads_as_sentence(body):
+                continue  # a reference, a list of names, a row of figures, a cut-off line
         if _URL.search(body) and (len(body.split()) < 12 or kind == "unstopped"):
             continue  # a link, not a sentence
         offset = text.find(body.split()[0], start)
@@ -94,6 +96,24 @@ def split_sentences(text: str) -> list[Sentence]:
         tail = text.rfind(last, offset, end)
         out.append(Sentence(body, offset, tail + len(last) if tail >= 0 else end, kind))
     return out
+
+
+# A line that stops on one of these was cut off before what it points at ("…can be
+# found at"); a quoted title followed by its publisher, or a year in brackets, is a
+# reference-list entry.
+_CUT_OFF = re.compile(r"\b(at|from|of|to|in|on|the|a|an|and|or|by|for|with|visit|see)$|[,;:–-]$")
+_REFERENCE = re.compile(r"‘[^’]+’,|\((?:19|20)\d\d\)")
+
+
+def _reads_as_sentence(body: str) -> bool:
+    """Whether a piece without its full stop reads as a sentence: not cut off, not a
+    reference, not mostly names (a list of councils) or figures (a table's row)."""
+    if _CUT_OFF.search(body) or _REFERENCE.search(body) or body.startswith(("(", "‘")):
+        return False
+    words = body.split()
+    figures = sum(1 for w in words if re.search(r"\d", w))
+    names = sum(1 for w in words if w[0].isupper())
+    return figures * 5 <= len(words) and names * 2 <= len(words)
 
 
 def _ends_paragraph(text: str, spans: Sequence[tuple[int, int]], i: int, words: int) -> bool:

@@ -72,7 +72,7 @@ def test_an_elided_quote_is_only_in_a_text_that_says_each_piece_in_order() -> No
     assert not quoted_in("a monitoring officer … Councils must have:", text)
 
 
-def test_a_paragraph_without_its_full_stop_is_quoted_but_a_heading_or_link_is_not() -> None:
+def test_a_paragraph_without_its_full_stop_is_quoted_but_not_a_reference_link_or_cut_line() -> None:
     text = (
         "Sharing across more than two councils\n\n"
         "As yet there are no examples of sharing chief executives across more than two "
@@ -82,6 +82,11 @@ def test_a_paragraph_without_its_full_stop_is_quoted_but_a_heading_or_link_is_no
         "www.example.org/content. php?cid=12\n\n"
         "A benchmarking club run by an association for its member councils since "
         "2009 www.example.org/x\n\n"
+        "Audit Commission (2008) ‘Back to front: Efficiency of back office functions in "
+        "local government’, Audit Commission\n\n"
+        "A range of related tools and online resources for councils can also be found at\n\n"
+        "London Borough of Hammersmith and Fulham, Royal Borough of Kensington and Chelsea "
+        "Council\n\n"
         "The final sentence of the passage may go on in the next one without"
     )
     assert [(s.text, s.kind) for s in split_sentences(text)] == [
