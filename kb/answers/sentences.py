@@ -188,6 +188,9 @@ def _items(text: str, spans: Sequence[tuple[int, int]], lead: int) -> list[Sente
         _, end = _trimmed(text, spans[item[-1]])
         bullet = _BULLET.match(text[start:end])
         start += bullet.end() if bullet else 0
+        # A web address after the item is left to the source, as after a sentence.
+        link = re.compile(r"\s(?:https?://|www\.)").search(text, start, end)
+        end = link.start() if link else end
         # "…; and" joins the items of a list; the quote of one item ends before it.
         joiner = _JOINER.search(text, start, end)
         end = joiner.start() if joiner else end

@@ -65,6 +65,20 @@ def test_a_long_list_is_quoted_item_by_item_with_its_lead_in() -> None:
     assert "Other councils have followed the same rule since then." in alone
 
 
+def test_a_list_item_is_quoted_without_its_web_address_or_joining_and() -> None:
+    text = (
+        "Other resources from the report that you may find helpful at this stage are:\n\n"
+        "• general guidance on options appraisal for councils www.example.org/ download/"
+        "guidance_on_option_appraisal.pdf\n\n"
+        "• key questions in appraising shared service options in detail; and\n\n"
+        "• a long item " + "that goes on and on " * 15 + "to the end.\n\nThe end."
+    )
+    assert [s.text.split(" … ")[1] for s in split_sentences(text) if s.kind == "item"] == [
+        "general guidance on options appraisal for councils",
+        "key questions in appraising shared service options in detail",
+    ]
+
+
 def test_an_elided_quote_is_only_in_a_text_that_says_each_piece_in_order() -> None:
     assert quoted_in("Councils must have: … a monitoring officer", LONG_LIST) is False
     text = "Councils must have:\n\n• a head of paid service\n\n• a monitoring officer"
