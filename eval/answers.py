@@ -134,8 +134,12 @@ def judge_answer(
 
 
 def holds_evidence(question: GoldQuestion, sentence: str) -> bool:
-    """The sentence holds a gold evidence quote, or is itself part of one (6+ words)."""
-    text = fold(sentence)
+    """The sentence holds a gold evidence quote, or is itself part of one (6+ words).
+
+    The ellipsis before a quote begun mid-list ("… location – where…") is a mark, not
+    words of the quote.
+    """
+    text = fold(sentence.lstrip("… "))
     return any(
         q and (q in text or (len(text.split()) >= 6 and text in q))
         for q in (fold(e) for e in question.evidence)

@@ -60,7 +60,7 @@ def assemble(
         )
         return n
 
-    sentences = [AnswerSentence(c.text, n) for c in chosen if (n := cite(c)) is not None]
+    sentences = [AnswerSentence(_shown(c), n) for c in chosen if (n := cite(c)) is not None]
     if not sentences:  # nothing verified: no answer, and nothing "more" to cite
         return Answer(question=question, text="", abstained=True, backend=backend)
     further = [(c, n) for c in more if (n := cite(c)) is not None]
@@ -72,8 +72,13 @@ def assemble(
         citations=citations,
         backend=backend,
         sentences=sentences,
-        more=[more_item(c.text, n, c.passage, c.start, c.end) for c, n in further],
+        more=[more_item(_shown(c), n, c.passage, c.start, c.end) for c, n in further],
     )
+
+
+def _shown(c: Candidate) -> str:
+    """A quote as said: one begun in lower case (a list's item) follows an ellipsis."""
+    return f"{ELISION.lstrip()}{c.text}" if c.text[:1].islower() else c.text
 
 
 def more_item(text: str, n: int, passage: Passage, start: int, end: int) -> dict[str, Any]:
@@ -161,7 +166,7 @@ def _has_spans(text: str, citation: Citation) -> bool:
     """A quote span in the passage for the sentence, or for each piece of an elided one."""
     spans = {collapse(citation.passage.chunk.text[q.start : q.end]) for q in citation.quotes}
     return collapse(text) in spans or all(
-        piece.strip() in spans for piece in collapse(text).split(ELISION.strip())
+        piece.strip() in spans for piece in collapse(text).split(ELISION.strip()) if piece.strip()
     )
 
 

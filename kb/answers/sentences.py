@@ -15,6 +15,9 @@ from kb.core.text import ELISION, fold, sentence_spans
 __all__ = ["Sentence", "TermWeights", "split_sentences"]
 
 _BULLET = re.compile(r"^[•▪●◦\-–*]\s+")
+_ITEM_LINK = re.compile(r"\s(?:https?://|www\.)")
+# An item of a list whose lead-in is in the passage before says enough alone at this length.
+ORPHAN_WORDS = 8
 _JOINER = re.compile(r"\s*(?:[;,]\s*(?:and|or)?|\s(?:and|or))\s*$")
 _END = re.compile(r"[.!?][\"”’)]?$")
 # Longer pieces (a run-on table, a long list) would crowd out the rest of an answer.
@@ -58,8 +61,8 @@ def split_sentences(text: str) -> list[Sentence]:
     Each sentence's text, with whitespace collapsed, occurs in the passage between
     ``start`` and ``end`` (piece by piece, for an elided one).
     """
-    out: list[Sentence] = []
     spans = sentence_spans(text)
+    out: list[Sentence] = _opening_items(text, spans)
     for i, (start, end) in enumerate(spans):
         raw = text[start:end]
         body = _BULLET.sub("", raw.strip())
@@ -184,16 +187,7 @@ def _items(text: str, spans: Sequence[tuple[int, int]], lead: int) -> list[Sente
     lead_text = " ".join(text[lead_start:lead_end].split())
     out = []
     for item in items:
-        start, _ = _trimmed(text, spans[item[0]])
-        _, end = _trimmed(text, spans[item[-1]])
-        bullet = _BULLET.match(text[start:end])
-        start += bullet.end() if bullet else 0
-        # A web address after the item is left to the source, as after a sentence.
-        link = re.compile(r"\s(?:https?://|www\.)").search(text, start, end)
-        end = link.start() if link else end
-        # "…; and" joins the items of a list; the quote of one item ends before it.
-        joiner = _JOINER.search(text, start, end)
-        end = joiner.start() if joiner else end
+        start, end = _item_span(text, spans, item)
         said = " ".join(text[start:end].split())
         if len(said.split()) < 5 or len(lead_text.split()) + len(said.split()) > MAX_WORDS:
             continue
@@ -207,6 +201,44 @@ def _items(text: str, spans: Sequence[tuple[int, int]], lead: int) -> list[Sente
             )
         )
     return out
+
+
+def _opening_items(text: str, spans: Sequence[tuple[int, int]]) -> list[Sentence]:
+    """The items of a list the passage opens with, its lead-in in the passage before:
+    each item that says enough alone (ORPHAN_WORDS or more) is quoted by itself (an
+    answer shows one begun in lower case after an ellipsis: "… location – where…")."""
+    lead = -1
+    while lead + 1 < len(spans) and not text[spans[lead + 1][0] : spans[lead + 1][1]].strip():
+        lead += 1
+    if lead + 1 >= len(spans) or not _BULLET.match(text[spans[lead + 1][0] :].lstrip()):
+        return []
+    items, ended = _list_pieces(text, spans, lead)
+    if any(_asks(text, spans, item) for item in items):
+        return []
+    if not ended:
+        items = items[:-1]
+    out = []
+    for item in items:
+        start, end = _item_span(text, spans, item)
+        said = " ".join(text[start:end].split())
+        if said[:1].isupper() and _END.search(said):
+            continue  # a sentence by itself: quoted as one
+        if ORPHAN_WORDS <= len(said.split()) <= MAX_WORDS:
+            out.append(Sentence(said, start, end, "item", parts=((start, end),)))
+    return out
+
+
+def _item_span(text: str, spans: Sequence[tuple[int, int]], item: list[int]) -> tuple[int, int]:
+    """Where a list item's words are: without its bullet, the web address after it, or
+    the "; and" that joins it to the next."""
+    start, _ = _trimmed(text, spans[item[0]])
+    _, end = _trimmed(text, spans[item[-1]])
+    bullet = _BULLET.match(text[start:end])
+    start += bullet.end() if bullet else 0
+    link = _ITEM_LINK.search(text, start, end)
+    end = link.start() if link else end
+    joiner = _JOINER.search(text, start, end)
+    return start, joiner.start() if joiner else end
 
 
 def _asks(text: str, spans: Sequence[tuple[int, int]], item: list[int]) -> bool:

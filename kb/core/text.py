@@ -75,13 +75,15 @@ ELISION = " … "
 
 def quoted_in(quote: str, text: str) -> bool:
     """Whether ``text`` says ``quote`` word for word (whitespace aside); an elided
-    quote when each of its pieces is there, in order."""
+    quote ("lead-in … item", "… item") when each of its pieces is there, in order."""
     quote, text = collapse(quote), collapse(text)
     if quote in text:
         return True
     at = 0
-    for piece in quote.split(ELISION.strip()):
-        piece = piece.strip()
+    pieces = [p.strip() for p in quote.split(ELISION.strip())]
+    if pieces and not pieces[0]:
+        pieces = pieces[1:]  # "… a list item": the words before it are left out
+    for piece in pieces:
         found = text.find(piece, at) if piece else -1
         if found < 0:
             return False

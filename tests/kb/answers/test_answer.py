@@ -99,9 +99,9 @@ def test_an_elided_list_item_is_cited_with_a_span_for_each_piece(kb: KnowledgeBa
     passage = next(
         Passage(c, 1.0, 1)
         for c in kb.index.chunks.values()
-        if any(s.kind == "item" for s in split_sentences(c.text))
+        if any(len(s.parts) == 2 for s in split_sentences(c.text))
     )
-    item = next(s for s in split_sentences(passage.chunk.text) if s.kind == "item")
+    item = next(s for s in split_sentences(passage.chunk.text) if len(s.parts) == 2)
     answer = assemble("q", [Candidate(passage, item.text, item.start, item.end, 0, item.parts)])
     assert answer.sentences[0].text == item.text and " … " in item.text
     quotes = answer.citations[0].quotes
@@ -113,6 +113,19 @@ def test_an_elided_list_item_is_cited_with_a_span_for_each_piece(kb: KnowledgeBa
         "q", f"{wrong} [1]", False, answer.citations, sentences=[AnswerSentence(wrong, 1)]
     )
     assert any("does not contain" in p for p in citation_problems(forged))
+
+
+def test_a_list_item_quoted_alone_is_shown_after_an_ellipsis(kb: KnowledgeBase) -> None:
+    passage, item = next(
+        (Passage(c, 1.0, 1), s)
+        for c in kb.index.chunks.values()
+        for s in split_sentences(c.text)
+        if s.kind == "item" and s.text[0].islower() and " … " not in s.text
+    )
+    answer = assemble("q", [Candidate(passage, item.text, item.start, item.end, 0, item.parts)])
+    assert answer.sentences[0].text == f"… {item.text}"
+    assert [q.text for q in answer.citations[0].quotes] == [item.text]
+    assert citation_problems(answer) == []
 
 
 def test_an_answer_round_trips_through_its_dict(kb: KnowledgeBase) -> None:

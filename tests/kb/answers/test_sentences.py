@@ -79,11 +79,31 @@ def test_a_list_item_is_quoted_without_its_web_address_or_joining_and() -> None:
     ]
 
 
+def test_a_passage_that_opens_in_a_list_quotes_its_items_that_say_enough_alone() -> None:
+    # The lead-in ("The dimensions of change are:") ended the passage before this one.
+    text = (
+        "• location – where work is to be undertaken, and whether relocation costs will "
+        "be compensated for\n\n• pay\n\n• Staffing levels will change in most cases.\n\n"
+        "These dimensions of change are discussed in the guide's sources at length."
+    )
+    items = [(s.text, s.kind) for s in split_sentences(text) if s.kind == "item"]
+    assert items == [
+        (
+            "location – where work is to be undertaken, and whether relocation costs will "
+            "be compensated for",
+            "item",
+        )
+    ]
+    # "pay" says too little; the third item is a sentence and is quoted as one.
+    assert "Staffing levels will change in most cases." in [s.text for s in split_sentences(text)]
+
+
 def test_an_elided_quote_is_only_in_a_text_that_says_each_piece_in_order() -> None:
     assert quoted_in("Councils must have: … a monitoring officer", LONG_LIST) is False
     text = "Councils must have:\n\n• a head of paid service\n\n• a monitoring officer"
     assert quoted_in("Councils must have: … a monitoring officer", text)
     assert not quoted_in("a monitoring officer … Councils must have:", text)
+    assert quoted_in("… a monitoring officer", text)  # a quote begun mid-list
 
 
 def test_a_paragraph_without_its_full_stop_is_quoted_but_not_a_reference_link_or_cut_line() -> None:
