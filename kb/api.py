@@ -50,10 +50,15 @@ class KnowledgeBase:
         """The model the current build was embedded with (queries must use the same one)."""
         index = self.index
         if self._embedder is None:
-            from kb.core.embedder import embedder_for
+            from kb.core.model_registry import active_model
+            from kb.core.query_encoder import query_encoder
 
             model = build_model(index)
-            self._embedder = embedder_for(self.settings, model)
+            self._embedder = query_encoder(
+                model or active_model(self.settings),
+                self.settings.embed_device,
+                self.settings.embed_batch_size,
+            )
             self._embedder_model = model
         return self._embedder
 

@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+from kb.core.stop_words import english_stop_words
 
 __all__ = ["Coverage", "Signals", "should_abstain"]
 
@@ -36,9 +36,8 @@ _QUESTION_WORDS = frozenset(
     "name give any it the a an please".split()
 )
 # Common words that say nothing about the topic, whether or not the library uses
-# them: scikit-learn's English list (the Glasgow stop list; scikit-learn comes with
-# sentence-transformers) and a few question words.
-_STOP = ENGLISH_STOP_WORDS | frozenset(
+# them: scikit-learn's English list (the Glasgow stop list) and a few question words.
+_STOP = english_stop_words() | frozenset(
     "what which where when does with that this have from they their there would could "
     "should about into your will were been than them these those also just some more most "
     "other such only over very much many make made want need like doing done know tell told "

@@ -268,9 +268,10 @@ class TermWeights:
 
     def __init__(self, texts: Sequence[str]) -> None:
         import Stemmer
-        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-        self._stop = ENGLISH_STOP_WORDS
+        from kb.core.stop_words import english_stop_words
+
+        self._stop = english_stop_words()
         self._stemmer = Stemmer.Stemmer("english")
         self._lock = threading.Lock()  # PyStemmer stemmers are not thread-safe
         counts: Counter[str] = Counter()
