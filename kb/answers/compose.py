@@ -119,7 +119,7 @@ class Candidate:
     start: int
     end: int
     index: int  # position among the passage's quotable sentences
-    parts: tuple[tuple[int, int], ...] = ()  # an elided quote's pieces (Sentence.parts)
+    parts: tuple[tuple[int, int], ...] = ()  # a list item's quoted pieces (Sentence.parts)
 
 
 @dataclass(frozen=True)

@@ -29,10 +29,11 @@ _URL = re.compile(r"https?://|www\.|\.gov\.uk|\.org|\.com", re.I)
 class Sentence:
     """A sentence of a passage: its display text and its span in the passage text.
 
-    ``kind``: "sentence"; "list", a list's lead-in with its whole list; "item", the
-    lead-in with one item, an elided quote ("lead-in … item") whose ``parts`` are the
-    span of each piece; "unstopped", a sentence without its full stop (a call-out
-    box's, or one ending in a web address, quoted without it).
+    ``kind``: "sentence"; "list", a list's lead-in with its whole list; "item", a
+    list's item with its lead-in, an elided quote ("lead-in … item"), or alone when
+    the lead-in is in the passage before, ``parts`` being the span of each piece;
+    "unstopped", a sentence without its full stop (a call-out box's, or one ending in
+    a web address, quoted without it).
     """
 
     text: str
