@@ -171,7 +171,7 @@ class Answerer:
         answer.score = signals.closeness
         if set_aside:
             answer.scope_note = (
-                f"The library does not mention {join_names(set_aside)} specifically; "
+                f"The library does not mention {join_names(set_aside, query)} specifically; "
                 "this is what it says in general."
             )
         if self.settings.llm_base_url and self.settings.llm_model:

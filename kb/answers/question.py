@@ -182,6 +182,13 @@ def strip_terms(question: str, terms: Sequence[str]) -> str:
     return " ".join(out.split()) or question
 
 
-def join_names(names: Sequence[str]) -> str:
-    names = list(dict.fromkeys(names))[:4]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+def join_names(names: Sequence[str], question: str = "") -> str:
+    """ "Mole Valley or Epsom": names the question writes next to each other are one."""
+    whole: list[str] = []
+    for name in dict.fromkeys(names):
+        if whole and re.search(rf"\b{re.escape(whole[-1])}\s+{re.escape(name)}\b", question):
+            whole[-1] = f"{whole[-1]} {name}"
+        else:
+            whole.append(name)
+    whole = whole[:4]
+    return whole[0] if len(whole) == 1 else ", ".join(whole[:-1]) + " or " + whole[-1]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kb.answers.question import is_about_the_asker, scene_spans
+from kb.answers.question import is_about_the_asker, join_names, scene_spans
 
 
 @pytest.mark.parametrize(
@@ -48,3 +48,13 @@ def test_the_scene_is_the_statement_before_the_question_and_a_leading_clause() -
     question = "Our contract ends soon. Since the vote, how do we start? And who leads?"
     spans = [question[a:b] for a, b in scene_spans(question)]
     assert spans == ["Our contract ends soon.", "Since the vote,"]
+
+
+def test_names_written_together_are_named_as_one() -> None:
+    question = "We're Mole Valley and Epsom councils, with Civica and Capita systems. What next?"
+    names = ["Mole", "Valley", "Epsom", "Civica", "Capita"]
+    assert join_names(names, question) == "Mole Valley, Epsom, Civica or Capita"
+    assert join_names(["Epsom"], question) == "Epsom"
+    # Without the question, or apart in it, each is a name of its own.
+    assert join_names(["Mole", "Valley"]) == "Mole or Valley"
+    assert join_names(["Valley", "Mole"], question) == "Valley or Mole"
