@@ -183,7 +183,8 @@ def strip_terms(question: str, terms: Sequence[str]) -> str:
 
 
 def join_names(names: Sequence[str], question: str = "") -> str:
-    """ "Mole Valley or Epsom": names the question writes next to each other are one."""
+    """The names, joined for a sentence; names the question writes next to each other
+    are one ("Mole Valley or Epsom")."""
     whole: list[str] = []
     for name in dict.fromkeys(names):
         if whole and re.search(rf"\b{re.escape(whole[-1])}\s+{re.escape(name)}\b", question):

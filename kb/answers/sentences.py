@@ -177,18 +177,15 @@ def _items(text: str, spans: Sequence[tuple[int, int]], lead: int) -> list[Sente
     item the passage cuts off is left out, and so is a list of questions. An item
     that is a whole sentence stays quotable alone too.
     """
-    items, ended = _list_pieces(text, spans, lead)
-    if len(items) < 2 or any(_asks(text, spans, item) for item in items):
+    items = _whole_items(text, spans, lead, least=2)
+    if not items:
         return []
-    if not ended:
-        items = items[:-1]  # the passage may cut the last one off
     lead_start, lead_end = _trimmed(text, spans[lead])
     bullet = _BULLET.match(text[lead_start:lead_end])
     lead_start += bullet.end() if bullet else 0
     lead_text = " ".join(text[lead_start:lead_end].split())
     out = []
-    for item in items:
-        start, end = _item_span(text, spans, item)
+    for start, end in items:
         said = " ".join(text[start:end].split())
         if len(said.split()) < 5 or len(lead_text.split()) + len(said.split()) > MAX_WORDS:
             continue
@@ -213,20 +210,25 @@ def _opening_items(text: str, spans: Sequence[tuple[int, int]]) -> list[Sentence
         lead += 1
     if lead + 1 >= len(spans) or not _BULLET.match(text[spans[lead + 1][0] :].lstrip()):
         return []
-    items, ended = _list_pieces(text, spans, lead)
-    if any(_asks(text, spans, item) for item in items):
-        return []
-    if not ended:
-        items = items[:-1]
     out = []
-    for item in items:
-        start, end = _item_span(text, spans, item)
+    for start, end in _whole_items(text, spans, lead):
         said = " ".join(text[start:end].split())
         if said[:1].isupper() and _END.search(said):
             continue  # a sentence by itself: quoted as one
         if ORPHAN_WORDS <= len(said.split()) <= MAX_WORDS:
             out.append(Sentence(said, start, end, "item", parts=((start, end),)))
     return out
+
+
+def _whole_items(
+    text: str, spans: Sequence[tuple[int, int]], lead: int, least: int = 1
+) -> list[tuple[int, int]]:
+    """Where the words of each item after ``spans[lead]`` are, if the list has at least
+    ``least`` items and none is a question; an item the passage may cut off is left out."""
+    items, ended = _list_pieces(text, spans, lead)
+    if len(items) < least or any(_asks(text, spans, item) for item in items):
+        return []
+    return [_item_span(text, spans, item) for item in (items if ended else items[:-1])]
 
 
 def _item_span(text: str, spans: Sequence[tuple[int, int]], item: list[int]) -> tuple[int, int]:
