@@ -19,7 +19,13 @@ from kb.answers.abstain import Coverage, Signals, should_abstain
 from kb.answers.compose import Candidate, Scoring, compose, question_type
 from kb.answers.currency import load_currency
 from kb.answers.known import KnownAnswers
-from kb.answers.question import is_about_the_asker, join_names, retrieval_query, strip_terms
+from kb.answers.question import (
+    is_about_the_asker,
+    join_names,
+    retrieval_query,
+    strip_terms,
+    without_names,
+)
 from kb.answers.record import assemble, nearest_topics
 from kb.answers.sentences import Sentence, TermWeights, split_sentences
 from kb.answers.vectors import SentenceVectors
@@ -185,11 +191,12 @@ class Answerer:
         """Retrieve for a query and gather what the abstention decision rests on.
 
         Names the library never mentions (the asker's council, a supplier) are set
-        aside: the question is retrieved and judged on what it asks about.
+        aside: the question is retrieved and judged on what it asks about, read as
+        any council's ("We're a council and have only talked to a council…").
         """
         names = cache.coverage.unknown_terms(query)
         set_aside = [n for n in names if is_about_the_asker(n, query)]
-        topic = strip_terms(query, set_aside) if set_aside else query
+        topic = without_names(query, set_aside)
         qvec = np.asarray(self.tools.embed_query(topic), dtype=np.float32)
         qvec /= np.linalg.norm(qvec) or 1.0
         passages = hybrid_search(

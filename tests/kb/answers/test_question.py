@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kb.answers.question import is_about_the_asker, join_names, scene_spans
+from kb.answers.question import is_about_the_asker, join_names, scene_spans, without_names
 
 
 @pytest.mark.parametrize(
@@ -58,3 +58,42 @@ def test_names_written_together_are_named_as_one() -> None:
     # Without the question, or apart in it, each is a name of its own.
     assert join_names(["Mole", "Valley"]) == "Mole or Valley"
     assert join_names(["Valley", "Mole"], question) == "Valley or Mole"
+
+
+@pytest.mark.parametrize(
+    ("question", "names", "read"),
+    [
+        (
+            "We're Swale and have only talked to Medway about sharing. Should we look wider?",
+            ["Swale", "Medway"],
+            "We're a council and have only talked to a council about sharing. Should we look "
+            "wider?",
+        ),
+        (
+            "Can Cornwall Council share its legal team?",
+            ["Cornwall"],
+            "Can Council share its legal team?",
+        ),
+        (
+            "Our new Veolia contract starts in spring.",
+            ["Veolia"],
+            "Our new contract starts in spring.",
+        ),
+        ("We're Mole Valley councils.", ["Mole", "Valley"], "We're councils."),
+        (
+            "Since the 2023 elections, and our SAP system…",
+            ["2023", "SAP"],
+            "Since the elections, and our system…",
+        ),
+        (
+            "Rugby and Nuneaton are debating.",
+            ["Rugby", "Nuneaton"],
+            "a council and a council are debating.",
+        ),
+    ],
+)
+def test_a_name_standing_as_a_noun_is_read_as_a_council_and_a_modifier_is_dropped(
+    question: str, names: list[str], read: str
+) -> None:
+    assert without_names(question, names) == read
+    assert without_names(question, []) == question
