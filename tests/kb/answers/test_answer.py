@@ -327,6 +327,16 @@ def test_cli_ask_batch_json(built_settings, tmp_path: Path) -> None:  # type: ig
             "waste contract?",
             "2029",
         ),
+        (  # refused while the names were cut out ("We're and have only spoken to about…")
+            "We're Rushcliffe and have only spoken to Gedling about sharing. Should we look wider?",
+            "We have only spoken to one neighbouring council about sharing. Should we look wider?",
+            "Rushcliffe",
+        ),
+        (
+            "We're Bassetlaw and Newark. Will the distance between us get in the way of sharing?",
+            "Will the distance between two councils get in the way of sharing?",
+            "Bassetlaw",
+        ),
         (  # the library spells out Primary Care Trust, so "PCT" is no unknown name
             "The PCT wants a single contact point for residents with us and the fire "
             "service. Has that been done anywhere?",
