@@ -10,7 +10,8 @@ similarity to the question with the question's type in view:
 2. **Support**: at most ``MAX_SUPPORT`` more sentences within the support margin
    of the lead's score, none a near-duplicate of one already chosen, within
    the word budget. A sentence that leans on the one before it ("This…",
-   "However…") brings that sentence with it, and the two are one quote.
+   "However…") brings that sentence with it, and the two are one quote; the
+   sentence that leans on the lead is added when the words left allow.
 3. **Order**: grouped by source, the lead's source first, each source's
    sentences in reading order (the lead stays first).
 4. **More**: the next best sentences within the support margin (those that did
@@ -207,12 +208,35 @@ def compose(
             continue
         chosen.append(i)
         words += _words(candidates[i])
+    # Words left over go to the sentence that carries the lead on, if there is one.
+    follow = _continuation(candidates, lead)
+    if follow is not None and follow not in chosen:
+        if words + _words(candidates[follow]) <= word_budget:
+            chosen.append(follow)
     chosen = _with_antecedents(candidates, chosen)
     ordered = _grouped(candidates, chosen, lead, relevance)
     taken = set(chosen)
     further = [i for i in order if i not in taken and relevance[i] >= best - w.support_margin]
     more = [candidates[i] for i in _more(candidates, vectors, further, chosen)]
     return Composition(_joined(ordered), more, best)
+
+
+def _continuation(candidates: Sequence[Candidate], lead: int) -> int | None:
+    """The sentence after the lead that leans back on it ("This highlights more than 200
+    examples…"): it finishes what the lead began, so it is quoted with it when the
+    support leaves room (never in place of a supporting sentence)."""
+    c = candidates[lead]
+    if c.parts:
+        return None
+    for i, d in enumerate(candidates):
+        if (
+            d.passage.chunk.id == c.passage.chunk.id
+            and d.index == c.index + 1
+            and not d.parts
+            and _LEANS_BACK.match(d.text)
+        ):
+            return i
+    return None
 
 
 def _repeats(candidates: Sequence[Candidate], vectors: np.ndarray, kept: list[int], i: int) -> bool:

@@ -95,6 +95,27 @@ def test_a_sentence_that_leans_back_brings_its_antecedent() -> None:
     assert [c.index for c in chosen] == [0, 1]
 
 
+def test_the_sentence_carrying_the_lead_on_fills_words_left_never_a_support() -> None:
+    lead, carry = "The partnerships compiled a compendium of examples.", "This lists 200 of them."
+    text = f"{lead} {carry} Unrelated."
+    a, b = _passage("a", 1, text), _passage("b", 2)
+    candidates = [
+        Candidate(a, lead, 0, len(lead), 0),
+        Candidate(a, carry, len(lead) + 1, len(lead) + 1 + len(carry), 1),
+        Candidate(b, "Another council shared a compendium of its own.", 0, 40, 0),
+    ]
+    # The carrying sentence is far below the lead on its own: only its place makes it count.
+    vectors = np.vstack([_vec(1, 0.1), _vec(0, 1), _vec(0.8, -0.6)])
+    weights = Scoring(rank_prior=0.0, support_margin=0.3)
+    q = _vec(1, 0)
+    chosen = compose("How many examples?", candidates, vectors, q, 70, weights).chosen
+    assert [c.text for c in chosen] == [f"{lead} {carry}", candidates[2].text]
+    # When the support fills the budget, the support stays and the carrying sentence goes.
+    tight = len(lead.split()) + len(candidates[2].text.split())
+    chosen = compose("How many examples?", candidates, vectors, q, tight, weights).chosen
+    assert [c.text for c in chosen] == [lead, candidates[2].text]
+
+
 def test_a_leaning_sentence_and_its_antecedent_are_one_quote() -> None:
     first, second = "Councils set up a joint committee for waste.", "This saved them money."
     text = f"{first}\n{second} Unrelated."
