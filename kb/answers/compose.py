@@ -221,22 +221,26 @@ def compose(
     return Composition(_joined(ordered), more, best)
 
 
+def _leans_back(c: Candidate) -> bool:
+    """Whether the sentence needs the one before it ("This…", "However…"). A list's
+    item follows its lead-in, not the sentence before it, so it never does."""
+    return not c.parts and bool(_LEANS_BACK.match(c.text))
+
+
+def _positions(candidates: Sequence[Candidate]) -> dict[tuple[str, int], int]:
+    """Each candidate by its passage and its place among the passage's sentences."""
+    return {(c.passage.chunk.id, c.index): i for i, c in enumerate(candidates)}
+
+
 def _continuation(candidates: Sequence[Candidate], lead: int) -> int | None:
     """The sentence after the lead that leans back on it ("This highlights more than 200
     examples…"): it finishes what the lead began, so it is quoted with it when the
     support leaves room (never in place of a supporting sentence)."""
     c = candidates[lead]
-    if c.parts:
+    after = _positions(candidates).get((c.passage.chunk.id, c.index + 1))
+    if c.parts or after is None or not _leans_back(candidates[after]):
         return None
-    for i, d in enumerate(candidates):
-        if (
-            d.passage.chunk.id == c.passage.chunk.id
-            and d.index == c.index + 1
-            and not d.parts
-            and _LEANS_BACK.match(d.text)
-        ):
-            return i
-    return None
+    return after
 
 
 def _repeats(candidates: Sequence[Candidate], vectors: np.ndarray, kept: list[int], i: int) -> bool:
@@ -289,8 +293,8 @@ def _joined(ordered: list[Candidate]) -> list[Candidate]:
             prev is not None
             and prev.passage.chunk.id == c.passage.chunk.id
             and c.index == prev.index + 1
-            and not (prev.parts or c.parts)
-            and _LEANS_BACK.match(c.text)
+            and not prev.parts
+            and _leans_back(c)
         ):
             span = prev.passage.chunk.text[prev.start : c.end]
             if " ".join(span.split()) == " ".join(f"{prev.text} {c.text}".split()):
@@ -304,13 +308,11 @@ def _joined(ordered: list[Candidate]) -> list[Candidate]:
 
 def _with_antecedents(candidates: Sequence[Candidate], chosen: list[int]) -> list[int]:
     """Add the sentence before any chosen one that leans back on it, if it is quotable."""
-    position = {(c.passage.chunk.id, c.index): i for i, c in enumerate(candidates)}
+    position = _positions(candidates)
     out = list(chosen)
     for i in chosen:
         c = candidates[i]
-        # A list's items all follow its lead-in: the one before an item is not what it
-        # leans on.
-        if _LEANS_BACK.match(c.text) and not c.parts:
+        if _leans_back(c):
             before = position.get((c.passage.chunk.id, c.index - 1))
             if before is not None and before not in out:
                 out.append(before)
@@ -335,11 +337,7 @@ def _grouped(
             # The lead opens the answer; only a sentence it leans on may come before it.
             lean = candidates[lead].index - 1
             first = [
-                i
-                for i in members
-                if candidates[i].index == lean
-                and _LEANS_BACK.match(candidates[lead].text)
-                and not candidates[lead].parts
+                i for i in members if candidates[i].index == lean and _leans_back(candidates[lead])
             ]
             rest = [i for i in members if i != lead and i not in first]
             members = first + [lead] + rest
