@@ -23,7 +23,6 @@ from kb.answers.question import (
     is_about_the_asker,
     join_names,
     retrieval_query,
-    strip_terms,
     without_names,
 )
 from kb.answers.record import assemble, nearest_topics
@@ -230,7 +229,7 @@ class Answerer:
         return Signals(
             self.closeness(cache, qvec, passages),
             tuple(n for n in names if not is_about_the_asker(n, query)),
-            tuple(cache.coverage.unfamiliar_words(strip_terms(query, names))),
+            tuple(cache.coverage.unfamiliar_words(without_names(query, names))),
         )
 
     def should_abstain(self, signals: Signals) -> bool:

@@ -16,7 +16,6 @@ __all__ = [
     "join_names",
     "retrieval_query",
     "scene_spans",
-    "strip_terms",
     "the_ask",
     "without_names",
 ]
@@ -173,14 +172,6 @@ def is_about_the_asker(term: str, question: str) -> bool:
     return (at > 0 and bool(_ASKER_CUE.search(question[:at]))) or bool(
         _ASKER_AFTER.match(question[at + len(term) :])
     )
-
-
-def strip_terms(question: str, terms: Sequence[str]) -> str:
-    """The question with the given names taken out (for judging what it asks about)."""
-    out = question
-    for term in terms:
-        out = re.sub(rf"\b{re.escape(term)}\b", " ", out)
-    return " ".join(out.split()) or question
 
 
 # A name used as a noun ("We're Swale", "talked to Medway") is read as "a council",
