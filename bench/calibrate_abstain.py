@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -26,23 +27,33 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from eval.gold import load_out_of_scope, load_questions  # noqa: E402
 from kb.answers.abstain import Signals, should_abstain  # noqa: E402
-from kb.answers.question import retrieval_query  # noqa: E402
+from kb.answers.question import retrieval_query, without_names  # noqa: E402
 from kb.api import KnowledgeBase  # noqa: E402
 
 Row = tuple[str, Signals]
 
 
 def signals(kb: KnowledgeBase, question: str) -> Signals:
-    """The abstention signals for one question, exactly as ``kb.answer`` computes them."""
+    """The abstention signals for one question, as ``kb.answer`` computes them, with the
+    stock model's closeness measured for every question that names nothing unknown
+    (``kb.answer`` measures it only for a question it is about to refuse)."""
     answerer = kb.answerer
     index = kb.index
     cache = answerer.build_cache(index)
     query = retrieval_query(kb.clean_query(question))
-    return answerer.assess(cache, index, query).signals
+    view = answerer.assess(cache, index, query)
+    sig = view.signals
+    if answerer.tools.embed_stock is not None and not sig.unknown_names:
+        topic = without_names(query, view.set_aside)
+        sig = replace(sig, stock_closeness=answerer.stock_closeness(cache, topic, view.passages))
+    return sig
+
+
+STOCK = 0.0  # the stock threshold in use (settings), set in main()
 
 
 def share(rows: list[Row], t: tuple[float, float, float]) -> float:
-    return float(np.mean([should_abstain(s, *t) for _, s in rows]))
+    return float(np.mean([should_abstain(s, *t, STOCK) for _, s in rows]))
 
 
 def main() -> None:
@@ -65,15 +76,26 @@ def main() -> None:
     rows_in = [(q.id, signals(kb, q.question)) for q in questions]
     rows_out = [(o.id, signals(kb, o.question)) for o in load_out_of_scope(split="tune")]
     s = kb.settings
+    global STOCK
+    STOCK = s.abstain_stock_threshold
     current = (s.abstain_threshold, s.abstain_unknown_threshold, s.abstain_unfamiliar_threshold)
     print(f"thresholds (closeness, with unknown names, with unfamiliar words): {current}")
+    refused = [g for _, g in rows_out if should_abstain(g, *current)]
+    stock_out = [g.stock_closeness for g in refused if g.stock_closeness is not None]
+    stock_in = [g.stock_closeness for _, g in rows_in if g.stock_closeness is not None]
+    if stock_out and stock_in:
+        print(
+            f"stock threshold {STOCK}: out-of-scope questions refused on the adapted model's "
+            f"reading reach at most {max(stock_out):.2f} under the stock model; "
+            f"{np.mean(np.array(stock_in) >= STOCK):.0%} of in-scope questions reach {STOCK}"
+        )
     print(f"  out-of-scope abstain: {share(rows_out, current):.1%} of {len(rows_out)}")
     print(f"  in-scope abstain:     {share(rows_in, current):.1%} of {len(rows_in)}")
     for qid, sig in rows_out:
-        if not should_abstain(sig, *current):
+        if not should_abstain(sig, *current, STOCK):
             print(f"  answered out-of-scope {qid}: {sig}")
     for qid, sig in rows_in:
-        if should_abstain(sig, *current):
+        if should_abstain(sig, *current, STOCK):
             print(f"  abstained in-scope {qid}: {sig}")
     best: tuple[tuple[float, float], tuple[float, float, float]] | None = None
     for lo in np.arange(0.25, 0.50, 0.01):

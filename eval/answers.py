@@ -23,6 +23,7 @@ import numpy as np
 
 from eval.gold import (
     GoldQuestion,
+    load_basic_questions,
     load_case_matching,
     load_out_of_scope,
     load_questions,
@@ -213,6 +214,10 @@ def evaluate_answers(
     oos_abstained = {i: bool(a.get("abstained")) for i, a in oos_answers.items()}
     oos_partial = [bool(a.get("partial")) for a in oos_answers.values() if not a.get("abstained")]
 
+    say("answering the short questions")
+    basic = load_basic_questions(split=split)
+    basic_abstained = {b.id: bool(answer_dict(kb, b.question).get("abstained")) for b in basic}
+
     say("matching case studies")
     checks = load_case_matching(split=split)
     case_recall: dict[str, float] = {}
@@ -261,6 +266,14 @@ def evaluate_answers(
             [j["abstained"] for j in named]
         ),
         "out_of_scope_abstention": _with_interval(list(oos_abstained.values())),
+        # Short "what is…?" questions: a plain question about the library's subject
+        # answered, one about something else refused.
+        "false_abstention_short_questions": _with_interval(
+            [basic_abstained[b.id] for b in basic if b.in_scope]
+        ),
+        "out_of_scope_abstention_short_questions": _with_interval(
+            [basic_abstained[b.id] for b in basic if not b.in_scope]
+        ),
         # The weak-answer note ("may not answer this directly"): how often, and whether
         # the leads it marks are the weak ones.
         "partial_in_scope_answers": _share([j["partial"] for j in answered]),
@@ -335,5 +348,6 @@ def evaluate_answers(
         ],
         "questions": judged,
         "out_of_scope": oos_abstained,
+        "short_questions": basic_abstained,
         "case_matching": case_recall,
     }

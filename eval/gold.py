@@ -24,6 +24,10 @@ CASE_MATCHING = EVAL_DIR / "case_matching.jsonl"
 # Written blind (from the documents only, before any was run); all in the test split.
 BLIND_QUESTIONS = EVAL_DIR / "questions_blind.jsonl"
 BLIND_OUT_OF_SCOPE = EVAL_DIR / "out_of_scope_blind.jsonl"
+# Short "what is…?" questions written blind (all test), labelled only in or out of
+# scope: whether a plain question about the library's subject is answered, and a
+# plain one about something else refused.
+BASIC_QUESTIONS = EVAL_DIR / "basic_blind.jsonl"
 # Officer-voice questions for tuning only (all `tune`): training pairs and weights, never reported.
 TUNE_OFFICER_QUESTIONS = EVAL_DIR / "questions_tune_officer.jsonl"
 
@@ -70,6 +74,16 @@ class GoldQuestion:
 
     def is_relevant(self, passage_text: str) -> bool:
         return bool(self.quotes_in(passage_text))
+
+
+@dataclass(frozen=True)
+class BasicQuestion:
+    """A short question labelled only in or out of scope (``BASIC_QUESTIONS``)."""
+
+    id: str
+    question: str
+    in_scope: bool
+    split: str = "test"
 
 
 @dataclass(frozen=True)
@@ -158,6 +172,18 @@ def load_out_of_scope(
         for r in load_jsonl(file)
     ]
     return [o for o in rows if split is None or o.split == split]
+
+
+def load_basic_questions(path: Path | None = None, split: str | None = None) -> list[BasicQuestion]:
+    """Short questions labelled in or out of scope (``BASIC_QUESTIONS`` unless ``path``)."""
+    _check_split(split)
+    file = path or BASIC_QUESTIONS
+    rows = load_jsonl(file) if file.exists() else []
+    questions = [
+        BasicQuestion(r["id"], r["question"], bool(r["in_scope"]), r.get("split", "test"))
+        for r in rows
+    ]
+    return [b for b in questions if split is None or b.split == split]
 
 
 def load_case_matching(path: Path | None = None, split: str | None = None) -> list[CaseMatch]:

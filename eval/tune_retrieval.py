@@ -99,24 +99,29 @@ def holdout_index(
     settings: Settings,
     training: dict[str, Any] | None = None,
     expansion: Literal["tune-first-half", "none"] = "tune-first-half",
+    half: int = 1,
 ) -> tuple[Settings, Index]:
     """The corpus embedded with a model trained on the first half of tune only.
 
     ``training`` is the training variant (``TRAINING`` settings), by default the one
     in ``settings``. Its BM25 text is expanded with the same half's questions
     (``expansion``), never with the held-out half's: those are what the weights
-    are scored on.
+    are scored on. ``half`` 0 swaps the halves (trained on the second, half 0 held
+    out): a choice made on half 1 is checked there (kb.core.questions.held_out).
     """
     training = training or {k: getattr(settings, k) for k in TRAINING}
     main = KnowledgeBase(settings).index
-    result = tune(settings.model_copy(update=training), main, holdout=True, progress=None)
-    name = "holdout-" + "-".join(f"{v}" for v in training.values())
+    result = tune(
+        settings.model_copy(update=training), main, holdout=True, progress=None, half=half
+    )
+    name = "holdout-" + "-".join(f"{v}" for v in training.values()) + ("" if half else "-half0")
+    known = expansion if half or expansion == "none" else "tune-second-half"
     held = Settings(
         data_dir=settings.data_dir / (name if expansion == "tune-first-half" else f"{name}-none"),
         corpus_dir=settings.corpus_dir,
         embed_model=result.model_dir,
         tune=False,
-        known_questions=expansion,
+        known_questions=known,
     )
     ingest(held, progress=False)
     return held, IndexStore(held).open()

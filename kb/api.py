@@ -146,9 +146,28 @@ class KnowledgeBase:
                     embed_texts=lambda texts: self.embedder.get_text_embedding_batch(texts),
                     clean_query=self.clean_query,
                     match_cases=self.match_cases,
+                    embed_stock=self.embed_stock if self._adapted() else None,
                 ),
             )
         return self._answerer
+
+    def _adapted(self) -> bool:
+        """Whether the current build was embedded by a model other than the stock one."""
+        if self._embedder_given:
+            return False
+        from kb.core.model_registry import active_model
+
+        model = build_model(self.index) or active_model(self.settings)
+        return model != self.settings.embed_model
+
+    def embed_stock(self, texts: list[str]) -> list[list[float]]:
+        """Texts embedded by the stock model (``embed_model``), loaded on first use."""
+        from kb.core.query_encoder import query_encoder
+
+        encoder = query_encoder(
+            self.settings.embed_model, self.settings.embed_device, self.settings.embed_batch_size
+        )
+        return [list(v) for v in encoder.get_text_embedding_batch(texts)]
 
     def answer(self, question: str, history: list[Any] | None = None) -> Answer:
         """A grounded answer with verified ``[n]`` citations, or an abstention.

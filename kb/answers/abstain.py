@@ -1,6 +1,6 @@
 """Knowing what the library does not cover.
 
-Two signals decide, both calibrated on ``eval/out_of_scope.jsonl`` and the
+Three signals decide, calibrated on ``eval/out_of_scope.jsonl`` and the
 development gold set (``bench/calibrate_abstain.py`` prints the figures):
 
 * **closeness**: the best cosine similarity between the question and the top
@@ -15,6 +15,11 @@ development gold set (``bench/calibrate_abstain.py`` prints the figures):
 * **unfamiliar words**: ordinary words the library never uses ("sofa",
   "pothole", "newsletter"). A question with one must be somewhat closer to a
   passage (paraphrased in-scope questions that use one are usually close).
+
+A question refused on closeness alone gets a second reading, by the stock model
+(**stock closeness**): the adapted model learns to discount what every passage
+shares, so a question made only of the library's own subject ("What is a shared
+service?") can sit far from all of them.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from dataclasses import dataclass
 
 from kb.core.stop_words import english_stop_words
 
-__all__ = ["Coverage", "Signals", "should_abstain"]
+__all__ = ["Coverage", "Signals", "should_abstain", "stock_rescues"]
 
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-]*")
 _YEAR = re.compile(r"(?:19|20)\d\d")
@@ -132,17 +137,37 @@ class Signals:
     closeness: float
     unknown_names: tuple[str, ...] = ()
     unfamiliar_words: tuple[str, ...] = ()
+    # The same closeness under the stock model; None when not measured (the build
+    # uses the stock model, or the question names something the library never does).
+    stock_closeness: float | None = None
 
 
 def should_abstain(
-    signals: Signals, threshold: float, unknown_threshold: float, unfamiliar_threshold: float
+    signals: Signals,
+    threshold: float,
+    unknown_threshold: float,
+    unfamiliar_threshold: float,
+    stock_threshold: float = 0.0,
 ) -> bool:
     """Abstain when the question is far from every passage; or names things the
     library never mentions and is not very close to one; or uses words the
-    library never uses and is not reasonably close to one."""
+    library never uses and is not reasonably close to one. A question naming
+    nothing unknown that the stock model finds close (``stock_threshold``, 0 off)
+    is answered."""
     c = signals.closeness
-    return (
+    far = (
         c < threshold
         or (bool(signals.unknown_names) and c < unknown_threshold)
         or (bool(signals.unfamiliar_words) and c < unfamiliar_threshold)
+    )
+    return far and not stock_rescues(signals, stock_threshold)
+
+
+def stock_rescues(signals: Signals, stock_threshold: float) -> bool:
+    """Whether the stock model's reading answers a question the adapted one would refuse."""
+    return (
+        stock_threshold > 0
+        and not signals.unknown_names
+        and signals.stock_closeness is not None
+        and signals.stock_closeness >= stock_threshold
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -61,6 +61,7 @@ class _BuildCache:
         self.sentences: dict[str, list[Sentence]] = {}
         self.sentence_vectors = SentenceVectors(getattr(index, "path", None), embed_texts)
         self.known: KnownAnswers | None = None
+        self.stock: dict[str, np.ndarray] = {}  # texts embedded by the stock model
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,21 @@ class AnswerTools:
     embed_texts: Callable[[list[str]], Any]
     clean_query: Callable[[str], str]
     match_cases: Callable[..., list[Any]] | None = None
+    # Embeds texts with the stock model when the build uses an adapted one (a second
+    # reading of a question about to be refused, kb.answers.abstain); None otherwise.
+    embed_stock: Callable[[list[str]], Any] | None = None
+
+
+def _unit(v: Any) -> np.ndarray:
+    a = np.asarray(v, dtype=np.float32)
+    return a / (np.linalg.norm(a) or 1.0)
+
+
+def _closeness(chunk_cosines: np.ndarray, sentence_cosines: np.ndarray | None) -> float:
+    best_chunk = float(chunk_cosines.max())
+    if sentence_cosines is None or not len(sentence_cosines):
+        return best_chunk
+    return 0.5 * best_chunk + 0.5 * float(sentence_cosines.max())
 
 
 def context_texts(candidates: Sequence[Candidate]) -> list[str]:
@@ -226,11 +242,22 @@ class Answerer:
         product the library never mentions says who is asking, not what about.
         """
         names = cache.coverage.unknown_terms(query) if names is None else names
-        return Signals(
+        signals = Signals(
             self.closeness(cache, qvec, passages),
             tuple(n for n in names if not is_about_the_asker(n, query)),
             tuple(cache.coverage.unfamiliar_words(without_names(query, names))),
         )
+        if (
+            self.tools.embed_stock is not None
+            and self.settings.abstain_stock_threshold > 0
+            and not signals.unknown_names
+            and self.should_abstain(signals)
+        ):
+            # Only a question about to be refused is read again (the stock model is
+            # loaded on first need, so most questions never pay for it).
+            stock = self.stock_closeness(cache, query, passages)
+            signals = replace(signals, stock_closeness=stock)
+        return signals
 
     def should_abstain(self, signals: Signals) -> bool:
         s = self.settings
@@ -239,6 +266,7 @@ class Answerer:
             s.abstain_threshold,
             s.abstain_unknown_threshold,
             s.abstain_unfamiliar_threshold,
+            s.abstain_stock_threshold,
         )
 
     def closeness(self, cache: _BuildCache, qvec: np.ndarray, passages: list[Passage]) -> float:
@@ -252,16 +280,34 @@ class Answerer:
         rows = [cache.row[p.chunk.id] for p in top if p.chunk.id in cache.row]
         if not rows:
             return 0.0
-        best_chunk = float((cache.vectors[rows] @ qvec).max())
+        sentences = self._closeness_sentences(cache, top)
+        return _closeness(
+            cache.vectors[rows] @ qvec,
+            cache.sentence_vectors(sentences) @ qvec if sentences else None,
+        )
+
+    def stock_closeness(self, cache: _BuildCache, query: str, passages: list[Passage]) -> float:
+        """:meth:`closeness` with every vector taken from the stock model."""
+        assert self.tools.embed_stock is not None
+        top = passages[:CLOSENESS_PASSAGES]
+        if not top:
+            return 0.0
+        sentences = self._closeness_sentences(cache, top)
+        chunks = [p.chunk.text for p in top]
+        new = [t for t in dict.fromkeys(chunks + sentences) if t not in cache.stock]
+        vectors = self.tools.embed_stock([query, *new])
+        for text, v in zip(new, vectors[1:], strict=True):
+            cache.stock[text] = _unit(v)
+        q = _unit(vectors[0])
+        return _closeness(
+            np.array([cache.stock[t] for t in chunks]) @ q,
+            np.array([cache.stock[t] for t in sentences]) @ q if sentences else None,
+        )
+
+    def _closeness_sentences(self, cache: _BuildCache, top: list[Passage]) -> list[str]:
         # A list names many things at once ("council tax, benefits, …"): closeness is
         # judged on whole sentences, as it was calibrated.
-        sentences = [
-            s.text for p in top for s in self.sentences_of(cache, p) if s.kind == "sentence"
-        ]
-        if not sentences:
-            return best_chunk
-        best_sentence = float((cache.sentence_vectors(sentences) @ qvec).max())
-        return 0.5 * best_chunk + 0.5 * best_sentence
+        return [s.text for p in top for s in self.sentences_of(cache, p) if s.kind == "sentence"]
 
     def candidates(self, cache: _BuildCache, passages: list[Passage]) -> list[Candidate]:
         return [

@@ -39,27 +39,38 @@ def holdout_fold(question_id: str) -> bool:
     return int(hashlib.sha256(question_id.encode()).hexdigest(), 16) % 2 == 1
 
 
-def tune_questions(paths: Sequence[Path], holdout: bool = False) -> list[dict[str, Any]]:
+def held_out(question_id: str, half: int = 1) -> bool:
+    """Whether a tune question is in the held-out ``half``: 1, the half weights are chosen
+    on, or 0, the other, held out to check a choice on every tune question (cross-fitting)."""
+    return int(holdout_fold(question_id)) == half
+
+
+def tune_questions(
+    paths: Sequence[Path], holdout: bool = False, half: int = 1
+) -> list[dict[str, Any]]:
     """Gold questions of the ``tune`` split only (the ``test`` split is never read here).
 
     Args:
         paths: gold question files (JSONL); a missing one is skipped.
-        holdout: leave out the half of ``tune`` kept for choosing weights.
+        holdout: leave out a held-out half of ``tune`` (:func:`held_out`), ``half``.
     """
     rows: list[dict[str, Any]] = []
     for path in paths:
         if path.exists():
             lines = path.read_text("utf-8").splitlines()
             rows += [json.loads(line) for line in lines if line.strip()]
-    return [r for r in rows if r.get("split") == "tune" and not (holdout and holdout_fold(r["id"]))]
+    return [
+        r for r in rows if r.get("split") == "tune" and not (holdout and held_out(r["id"], half))
+    ]
 
 
 def known_questions(settings: Settings) -> list[dict[str, Any]]:
     """The known questions a build uses (``settings.known_questions``)."""
     if settings.known_questions == "none":
         return []
-    holdout = settings.known_questions == "tune-first-half"
-    known = tune_questions(settings.tune_question_files, holdout)
+    holdout = settings.known_questions != "tune"
+    half = 0 if settings.known_questions == "tune-second-half" else 1
+    known = tune_questions(settings.tune_question_files, holdout, half)
     if not holdout:  # a held-out weight search learns from the gold half only
         path = settings.data_dir / FEEDBACK_FILE
         if path.exists():

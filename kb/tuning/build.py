@@ -95,8 +95,10 @@ def record_feedback_questions(settings: Settings, index: Index) -> int:
     return len(corrected)
 
 
-def collect_pairs(settings: Settings, index: Index, holdout: bool = False) -> list[TrainingPair]:
-    """Every training pair for the current build (``holdout`` keeps half of tune out)."""
+def collect_pairs(
+    settings: Settings, index: Index, holdout: bool = False, half: int = 1
+) -> list[TrainingPair]:
+    """Every training pair for the current build (``holdout`` keeps ``half`` of tune out)."""
     from kb.cases.library import REVIEWED_FILE
     from kb.cases.matching import library_for
     from kb.checklist.questions import load_checklist
@@ -107,7 +109,7 @@ def collect_pairs(settings: Settings, index: Index, holdout: bool = False) -> li
         index,
         cases=[c for c in cases if c.kind == "full"],
         checklist_items=items,
-        questions=tune_questions(settings.tune_question_files, holdout=holdout),
+        questions=tune_questions(settings.tune_question_files, holdout, half),
         feedback=_feedback(settings),
         hard_negatives=settings.tune_hard_negatives,
     )[: settings.tune_max_pairs]
@@ -119,15 +121,17 @@ def tune(
     holdout: bool = False,
     force: bool = False,
     progress: Callable[[int, int, float], None] | None = None,
+    half: int = 1,
 ) -> TuneResult:
     """Make the adapted model for this build's text, or re-use it, and make it current.
 
     Args:
         holdout: leave half of the tune questions out of training (the model
             the weights are chosen with, eval/tune_retrieval.py); not made current.
+        half: which half ``holdout`` leaves out (kb.core.questions.held_out).
         force: train even when a model with the same inputs exists.
     """
-    pairs = collect_pairs(settings, index, holdout)
+    pairs = collect_pairs(settings, index, holdout, half)
     if not holdout:
         record_feedback_questions(settings, index)
     params = train_params(settings)
@@ -136,7 +140,7 @@ def tune(
         settings.embed_model, pairs, TrainParams(**{**asdict(params), "threads": 0})
     )
     if holdout:
-        digest = "holdout-" + digest
+        digest = ("holdout-" if half == 1 else "holdout0-") + digest
     target = model_dir_for(settings, digest)
     counts = dict(sorted(Counter(p.source for p in pairs).items()))
     info = read_info(target)

@@ -12,6 +12,7 @@ from eval.gold import (
     QUESTIONS,
     SPLITS,
     TUNE_OFFICER_QUESTIONS,
+    load_basic_questions,
     load_case_matching,
     load_jsonl,
     load_out_of_scope,
@@ -99,3 +100,12 @@ def test_an_unknown_split_is_refused_clearly() -> None:
 
     with pytest.raises(ValueError, match="Unknown split 'dev'"):
         load_questions(split="dev")
+
+
+def test_the_short_questions_are_all_test_and_labelled_both_ways() -> None:
+    basic = load_basic_questions()
+    assert basic and all(b.split == "test" for b in basic)
+    assert {b.in_scope for b in basic} == {True, False}
+    assert len({b.id for b in basic}) == len(basic)
+    assert not {b.id for b in basic} & {q.id for q in load_questions()}
+    assert load_basic_questions(split="tune") == []

@@ -38,3 +38,15 @@ def test_an_unknown_name_needs_a_closer_passage() -> None:
     assert not should_abstain(Signals(0.5), 0.35, 0.64, 0.36)
     assert should_abstain(Signals(0.5, unknown_names=("GDPR",)), 0.35, 0.64, 0.36)
     assert should_abstain(Signals(0.34), 0.35, 0.64, 0.36)
+
+
+def test_the_stock_models_reading_answers_a_question_the_adapted_one_finds_far() -> None:
+    far = Signals(0.25, stock_closeness=0.56)
+    assert not should_abstain(far, 0.35, 0.64, 0.36, stock_threshold=0.5)
+    # Off, unmeasured, or not close enough under the stock model either: refused.
+    assert should_abstain(far, 0.35, 0.64, 0.36, stock_threshold=0.0)
+    assert should_abstain(Signals(0.25), 0.35, 0.64, 0.36, stock_threshold=0.5)
+    assert should_abstain(Signals(0.25, stock_closeness=0.45), 0.35, 0.64, 0.36, 0.5)
+    # A name the library never mentions still needs a close passage.
+    named = Signals(0.5, unknown_names=("GDPR",), stock_closeness=0.9)
+    assert should_abstain(named, 0.35, 0.64, 0.36, stock_threshold=0.5)

@@ -359,6 +359,41 @@ def test_naming_your_own_council_or_system_is_not_refused(
     assert citation_problems(answer) == []
 
 
+@pytest.mark.parametrize(
+    "question",
+    ["What is a shared service?", "What are shared services?", "What is shared management?"],
+)
+def test_a_question_about_the_librarys_own_subject_is_answered(
+    kb: KnowledgeBase, question: str
+) -> None:
+    # The adapted model discounts what every passage shares ("shared services"), so
+    # these sat far from all of them and were refused; the stock model reads them as
+    # close, and that reading is only asked for when a refusal is about to be made.
+    answer = kb.answer(question)
+    assert not answer.abstained, answer.text
+    assert citation_problems(answer) == []
+    assessed = kb.answerer.assess(kb.answerer.build_cache(kb.index), kb.index, question)
+    assert assessed.signals.closeness < kb.settings.abstain_threshold
+    assert assessed.signals.stock_closeness >= kb.settings.abstain_stock_threshold
+
+
+def test_a_question_the_adapted_model_finds_close_is_not_read_twice(kb: KnowledgeBase) -> None:
+    answerer = kb.answerer
+    assessed = answerer.assess(
+        answerer.build_cache(kb.index), kb.index, "Can two councils share a chief executive?"
+    )
+    assert assessed.signals.stock_closeness is None
+
+
+def test_an_unrelated_question_stays_refused_under_both_readings(kb: KnowledgeBase) -> None:
+    answerer = kb.answerer
+    question = "What is the capital of Australia?"
+    assessed = answerer.assess(answerer.build_cache(kb.index), kb.index, question)
+    assert assessed.signals.stock_closeness is not None
+    assert assessed.signals.stock_closeness < kb.settings.abstain_stock_threshold
+    assert kb.answer(question).abstained
+
+
 def test_a_later_law_named_by_its_title_is_the_topic(kb: KnowledgeBase) -> None:
     answer = kb.answer("Is a council-owned company covered by the Freedom of Information Act?")
     assert answer.abstained, answer.text
