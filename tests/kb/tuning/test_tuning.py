@@ -64,6 +64,10 @@ def test_holdout_keeps_half_of_tune_out_of_training() -> None:
     every, kept = tune_questions(paths), tune_questions(paths, holdout=True)
     assert {r["id"] for r in kept} == {r["id"] for r in every if not holdout_fold(r["id"])}
     assert 0.35 < len(kept) / len(every) < 0.65
+    # Swapped halves (a choice made on one held-out half is checked on the other).
+    other = tune_questions(paths, holdout=True, half=0)
+    assert {r["id"] for r in other} == {r["id"] for r in every if holdout_fold(r["id"])}
+    assert not {r["id"] for r in other} & {r["id"] for r in kept}
 
 
 def _code_strings(source: str) -> list[str]:
