@@ -60,6 +60,10 @@ class QueryEncoder:
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         import torch
         from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as transformers_logging
+
+        # A progress bar for loading a local model is noise in `kb ask`'s output.
+        transformers_logging.disable_progress_bar()
 
         self._torch = torch
         self.tokenizer = AutoTokenizer.from_pretrained(model_dir)

@@ -308,3 +308,29 @@ def test_ingest_json_report(
     assert report["added"] == [] and report["removed"] == []
     assert list(report["failed"]) == ["budget.xlsx"]
     assert "unsupported file type .xlsx" in report["failed"]["budget.xlsx"]
+
+
+def test_ask_in_a_new_process_prints_the_answer_and_nothing_else(
+    built_settings: Settings,
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "KB_DATA_DIR": str(built_settings.data_dir),
+        "KB_CORPUS_DIR": str(built_settings.corpus_dir),
+    }
+    # A question the adapted model finds far, so the stock model is loaded too.
+    done = subprocess.run(
+        [sys.executable, "-m", "cli", "ask", "What is a shared service?"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "[1]" in done.stdout and "do not cover" not in done.stdout
+    # No model-loading progress bars or warnings in an officer's terminal.
+    assert done.stderr.strip() == "", done.stderr
