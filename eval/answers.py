@@ -23,10 +23,10 @@ import numpy as np
 
 from eval.gold import (
     GoldQuestion,
-    load_basic_questions,
     load_case_matching,
     load_out_of_scope,
     load_questions,
+    load_short_questions,
 )
 from eval.gold import (
     subset as take_subset,
@@ -215,8 +215,8 @@ def evaluate_answers(
     oos_partial = [bool(a.get("partial")) for a in oos_answers.values() if not a.get("abstained")]
 
     say("answering the short questions")
-    basic = load_basic_questions(split=split)
-    basic_abstained = {b.id: bool(answer_dict(kb, b.question).get("abstained")) for b in basic}
+    short = load_short_questions(split=split)
+    short_abstained = {b.id: bool(answer_dict(kb, b.question).get("abstained")) for b in short}
 
     say("matching case studies")
     checks = load_case_matching(split=split)
@@ -269,10 +269,10 @@ def evaluate_answers(
         # Short "what is…?" questions: a plain question about the library's subject
         # answered, one about something else refused.
         "false_abstention_short_questions": _with_interval(
-            [basic_abstained[b.id] for b in basic if b.in_scope]
+            [short_abstained[b.id] for b in short if b.in_scope]
         ),
         "out_of_scope_abstention_short_questions": _with_interval(
-            [basic_abstained[b.id] for b in basic if not b.in_scope]
+            [short_abstained[b.id] for b in short if not b.in_scope]
         ),
         # The weak-answer note ("may not answer this directly"): how often, and whether
         # the leads it marks are the weak ones.
@@ -348,6 +348,6 @@ def evaluate_answers(
         ],
         "questions": judged,
         "out_of_scope": oos_abstained,
-        "short_questions": basic_abstained,
+        "short_questions": short_abstained,
         "case_matching": case_recall,
     }

@@ -27,7 +27,7 @@ BLIND_OUT_OF_SCOPE = EVAL_DIR / "out_of_scope_blind.jsonl"
 # Short "what is…?" questions written blind (all test), labelled only in or out of
 # scope: whether a plain question about the library's subject is answered, and a
 # plain one about something else refused.
-BASIC_QUESTIONS = EVAL_DIR / "basic_blind.jsonl"
+SHORT_QUESTIONS = EVAL_DIR / "short_blind.jsonl"
 # Officer-voice questions for tuning only (all `tune`): training pairs and weights, never reported.
 TUNE_OFFICER_QUESTIONS = EVAL_DIR / "questions_tune_officer.jsonl"
 
@@ -77,8 +77,8 @@ class GoldQuestion:
 
 
 @dataclass(frozen=True)
-class BasicQuestion:
-    """A short question labelled only in or out of scope (``BASIC_QUESTIONS``)."""
+class ShortQuestion:
+    """A short question labelled only in or out of scope (``SHORT_QUESTIONS``)."""
 
     id: str
     question: str
@@ -174,13 +174,13 @@ def load_out_of_scope(
     return [o for o in rows if split is None or o.split == split]
 
 
-def load_basic_questions(path: Path | None = None, split: str | None = None) -> list[BasicQuestion]:
-    """Short questions labelled in or out of scope (``BASIC_QUESTIONS`` unless ``path``)."""
+def load_short_questions(path: Path | None = None, split: str | None = None) -> list[ShortQuestion]:
+    """Short questions labelled in or out of scope (``SHORT_QUESTIONS`` unless ``path``)."""
     _check_split(split)
-    file = path or BASIC_QUESTIONS
+    file = path or SHORT_QUESTIONS
     rows = load_jsonl(file) if file.exists() else []
     questions = [
-        BasicQuestion(r["id"], r["question"], bool(r["in_scope"]), r.get("split", "test"))
+        ShortQuestion(r["id"], r["question"], bool(r["in_scope"]), r.get("split", "test"))
         for r in rows
     ]
     return [b for b in questions if split is None or b.split == split]

@@ -12,11 +12,11 @@ from eval.gold import (
     QUESTIONS,
     SPLITS,
     TUNE_OFFICER_QUESTIONS,
-    load_basic_questions,
     load_case_matching,
     load_jsonl,
     load_out_of_scope,
     load_questions,
+    load_short_questions,
     nearest_test_question,
     word_overlap,
 )
@@ -103,9 +103,9 @@ def test_an_unknown_split_is_refused_clearly() -> None:
 
 
 def test_the_short_questions_are_all_test_and_labelled_both_ways() -> None:
-    basic = load_basic_questions()
-    assert basic and all(b.split == "test" for b in basic)
-    assert {b.in_scope for b in basic} == {True, False}
-    assert len({b.id for b in basic}) == len(basic)
-    assert not {b.id for b in basic} & {q.id for q in load_questions()}
-    assert load_basic_questions(split="tune") == []
+    short = load_short_questions()
+    assert short and all(b.split == "test" for b in short)
+    assert {b.in_scope for b in short} == {True, False}
+    assert len({b.id for b in short}) == len(short)
+    assert not {b.id for b in short} & {q.id for q in load_questions()}
+    assert load_short_questions(split="tune") == []
