@@ -8,6 +8,7 @@ followed by ``[n]``, the number of the passage it was copied from
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -36,6 +37,8 @@ from kb.core.store import Index
 from kb.retrieval.search import focus_vector, hybrid_search
 
 __all__ = ["AnswerTools", "Answerer", "Assessment"]
+
+_log = logging.getLogger(__name__)
 
 # How many passages the closeness score looks at (answers draw on
 # settings.answer_source_passages).
@@ -255,8 +258,12 @@ class Answerer:
         ):
             # Only a question about to be refused is read again (the stock model is
             # loaded on first need, so most questions never pay for it).
-            stock = self.stock_closeness(cache, query, passages)
-            signals = replace(signals, stock_closeness=stock)
+            try:
+                stock = self.stock_closeness(cache, query, passages)
+            except (OSError, ValueError) as exc:  # the stock model is gone or unreadable
+                _log.warning("Could not read the question with the stock model: %s", exc)
+            else:
+                signals = replace(signals, stock_closeness=stock)
         return signals
 
     def should_abstain(self, signals: Signals) -> bool:

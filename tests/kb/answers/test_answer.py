@@ -385,6 +385,22 @@ def test_a_question_the_adapted_model_finds_close_is_not_read_twice(kb: Knowledg
     assert assessed.signals.stock_closeness is None
 
 
+def test_a_stock_model_that_cannot_be_read_leaves_the_refusal_as_it_was(
+    kb: KnowledgeBase, caplog: pytest.LogCaptureFixture
+) -> None:
+    from dataclasses import replace
+
+    from kb.answers.answerer import Answerer
+
+    def missing(texts: list[str]) -> list[list[float]]:
+        raise OSError("no model at /models/stock")
+
+    answerer = Answerer(kb.settings, replace(kb.answerer.tools, embed_stock=missing))
+    answer = answerer.answer("What is a shared service?")
+    assert answer.abstained  # as before the second reading existed; nothing crashes
+    assert "stock model" in caplog.text
+
+
 def test_an_unrelated_question_stays_refused_under_both_readings(kb: KnowledgeBase) -> None:
     answerer = kb.answerer
     question = "What is the capital of Australia?"
