@@ -94,12 +94,34 @@ def split_sentences(text: str) -> list[Sentence]:
                 continue  # a reference, a list of names, a row of figures, a cut-off line
         if _URL.search(body) and (len(body.split()) < 12 or kind == "unstopped"):
             continue  # a link, not a sentence
+        if _POINTER.match(body):
+            continue  # "(See the Bromsgrove and Redditch case study.)" says where, not what
+        body = _without_brackets(body)
         offset = text.find(body.split()[0], start)
         offset = offset if offset >= 0 else start
         last = body.split()[-1]
         tail = text.rfind(last, offset, end)
         out.append(Sentence(body, offset, tail + len(last) if tail >= 0 else end, kind))
     return out
+
+
+# A cross-reference in brackets: where to read more, not something the library says.
+_POINTER = re.compile(r"^\((?:see|you can read)\b[^()]*\)\.?$", re.I)
+
+
+def _without_brackets(body: str) -> str:
+    """A sentence set wholly in brackets, as an aside, is quoted without them: "(A common
+    result of efforts to achieve economies of scale.)" opens no answer well."""
+    if not body.startswith("(") or not body.rstrip(".").endswith(")"):
+        return body
+    depth = 0
+    for i, ch in enumerate(body):
+        depth += (ch == "(") - (ch == ")")
+        if depth == 0:
+            inner = body[1:i].strip()
+            # Only when the first bracket closes at the very end (not "(a) and (b)").
+            return inner if body[i + 1 :].strip(" .") == "" and len(inner.split()) >= 6 else body
+    return body
 
 
 # A line that stops on one of these was cut off before what it points at ("…can be

@@ -133,6 +133,24 @@ def test_a_paragraph_without_its_full_stop_is_quoted_but_not_a_reference_link_or
     ]
 
 
+def test_an_aside_in_brackets_is_quoted_without_them_and_a_pointer_not_at_all() -> None:
+    text = (
+        "Larger teams processed more claims each year. (A common result from efforts to "
+        "achieve economies of scale.) (See the Bromsgrove and Redditch case study.) "
+        "(Initially the approach was being explored with Boston as a third partner). "
+        "Both councils kept (a) their own budgets and (b) their own policies on charging."
+    )
+    said = [s.text for s in split_sentences(text)]
+    assert said == [
+        "Larger teams processed more claims each year.",
+        "A common result from efforts to achieve economies of scale.",
+        "Initially the approach was being explored with Boston as a third partner",
+        "Both councils kept (a) their own budgets and (b) their own policies on charging.",
+    ]
+    for s in split_sentences(text):
+        assert " ".join(text[s.start : s.end].split()) == s.text
+
+
 def test_rare_question_words_weigh_more_than_common_ones() -> None:
     weights = TermWeights(
         [
