@@ -235,8 +235,10 @@ def _opening_items(text: str, spans: Sequence[tuple[int, int]]) -> list[Sentence
     out = []
     for start, end in _whole_items(text, spans, lead):
         said = " ".join(text[start:end].split())
-        if said[:1].isupper() and _END.search(said):
-            continue  # a sentence by itself: quoted as one
+        if said[:1].isupper():
+            # Stopped, a sentence by itself (quoted as one); unstopped, a name or a title
+            # ("East Lindsey and South Holland Councils: merged back office functions").
+            continue
         if ORPHAN_WORDS <= len(said.split()) <= MAX_WORDS:
             out.append(Sentence(said, start, end, "item", parts=((start, end),)))
     return out

@@ -98,6 +98,18 @@ def test_a_passage_that_opens_in_a_list_quotes_its_items_that_say_enough_alone()
     assert "Staffing levels will change in most cases." in [s.text for s in split_sentences(text)]
 
 
+def test_a_list_of_titles_the_passage_opens_with_is_not_quoted() -> None:
+    # The lead-in ("The case studies are:") ended the passage before this one.
+    text = (
+        "• East Lindsey and South Holland Councils: merged back office functions\n\n"
+        "• South Hams and West Devon shared service and management\n\n"
+        "Other publications also include case studies of shared services activity."
+    )
+    assert [s.text for s in split_sentences(text)] == [
+        "Other publications also include case studies of shared services activity."
+    ]
+
+
 def test_an_elided_quote_is_only_in_a_text_that_says_each_piece_in_order() -> None:
     assert quoted_in("Councils must have: … a monitoring officer", LONG_LIST) is False
     text = "Councils must have:\n\n• a head of paid service\n\n• a monitoring officer"
