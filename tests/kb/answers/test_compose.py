@@ -95,6 +95,18 @@ def test_a_sentence_that_leans_back_brings_its_antecedent() -> None:
     assert [c.index for c in chosen] == [0, 1]
 
 
+@pytest.mark.parametrize("opening", ["For example,", "Instead,", "Similarly,"])
+def test_an_example_or_a_contrast_brings_the_claim_it_serves(opening: str) -> None:
+    a = _passage("a", 1)
+    candidates = [
+        Candidate(a, "Sharing staff can make it hard to go back to separate teams.", 0, 60, 0),
+        Candidate(a, f"{opening} one council kept half of the staff on its books.", 61, 120, 1),
+    ]
+    vectors = np.vstack([_vec(0.3, 1), _vec(1, 0.1)])
+    chosen = compose("How do we keep staff?", candidates, vectors, _vec(1, 0), 70).chosen
+    assert [c.index for c in chosen] == [0, 1]  # the claim comes with its example, first
+
+
 def test_the_sentence_carrying_the_lead_on_fills_words_left_never_a_support() -> None:
     lead, carry = "The partnerships compiled a compendium of examples.", "This lists 200 of them."
     text = f"{lead} {carry} Unrelated."
