@@ -73,7 +73,8 @@ _ADVICE = re.compile(r"\b(should|need to|needs to|will need|must|it is important
 # A sentence that starts like this needs the one before it to make sense.
 _LEANS_BACK = re.compile(
     r"^(This|These|That|Those|They|It|Its|Their|However|But|Such|Both|Each|As a result|"
-    r"In addition|Also|For example|For instance|Similarly|Instead|Indeed|Yet)\b"
+    r"In addition|Also|For example|For instance|Similarly|Instead|Indeed|Yet|In doing so|"
+    r"Any such|In (?:this|that|these|each|both) cases?|The same|He|She)\b"
 )
 
 
