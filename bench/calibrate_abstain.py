@@ -49,11 +49,8 @@ def signals(kb: KnowledgeBase, question: str) -> Signals:
     return sig
 
 
-STOCK = 0.0  # the stock threshold in use (settings), set in main()
-
-
-def share(rows: list[Row], t: tuple[float, float, float]) -> float:
-    return float(np.mean([should_abstain(s, *t, STOCK) for _, s in rows]))
+def share(rows: list[Row], t: tuple[float, float, float], stock: float) -> float:
+    return float(np.mean([should_abstain(s, *t, stock) for _, s in rows]))
 
 
 def main() -> None:
@@ -76,8 +73,7 @@ def main() -> None:
     rows_in = [(q.id, signals(kb, q.question)) for q in questions]
     rows_out = [(o.id, signals(kb, o.question)) for o in load_out_of_scope(split="tune")]
     s = kb.settings
-    global STOCK
-    STOCK = s.abstain_stock_threshold
+    stock = s.abstain_stock_threshold
     current = (s.abstain_threshold, s.abstain_unknown_threshold, s.abstain_unfamiliar_threshold)
     print(f"thresholds (closeness, with unknown names, with unfamiliar words): {current}")
     refused = [g for _, g in rows_out if should_abstain(g, *current)]
@@ -85,26 +81,26 @@ def main() -> None:
     stock_in = [g.stock_closeness for _, g in rows_in if g.stock_closeness is not None]
     if stock_out and stock_in:
         print(
-            f"stock threshold {STOCK}: out-of-scope questions refused on the adapted model's "
+            f"stock threshold {stock}: out-of-scope questions refused on the adapted model's "
             f"reading reach at most {max(stock_out):.2f} under the stock model; "
-            f"{np.mean(np.array(stock_in) >= STOCK):.0%} of in-scope questions reach {STOCK}"
+            f"{np.mean(np.array(stock_in) >= stock):.0%} of in-scope questions reach {stock}"
         )
-    print(f"  out-of-scope abstain: {share(rows_out, current):.1%} of {len(rows_out)}")
-    print(f"  in-scope abstain:     {share(rows_in, current):.1%} of {len(rows_in)}")
+    print(f"  out-of-scope abstain: {share(rows_out, current, stock):.1%} of {len(rows_out)}")
+    print(f"  in-scope abstain:     {share(rows_in, current, stock):.1%} of {len(rows_in)}")
     for qid, sig in rows_out:
-        if not should_abstain(sig, *current, STOCK):
+        if not should_abstain(sig, *current, stock):
             print(f"  answered out-of-scope {qid}: {sig}")
     for qid, sig in rows_in:
-        if should_abstain(sig, *current, STOCK):
+        if should_abstain(sig, *current, stock):
             print(f"  abstained in-scope {qid}: {sig}")
     best: tuple[tuple[float, float], tuple[float, float, float]] | None = None
     for lo in np.arange(0.25, 0.50, 0.01):
         for hi in np.arange(lo, 0.80, 0.01):
             for mid in np.arange(lo, 0.65, 0.01):
                 t = (round(float(lo), 2), round(float(hi), 2), round(float(mid), 2))
-                fi = share(rows_in, t)
+                fi = share(rows_in, t, stock)
                 if fi <= args.max_in_scope:
-                    key = (share(rows_out, t), -fi)
+                    key = (share(rows_out, t, stock), -fi)
                     if best is None or key > best[0]:
                         best = (key, t)
     if best:

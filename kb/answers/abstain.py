@@ -27,10 +27,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from kb.core.stop_words import english_stop_words
 
-__all__ = ["Coverage", "Signals", "should_abstain", "stock_rescues"]
+__all__ = ["Coverage", "Signals", "closeness_of", "should_abstain", "stock_rescues"]
 
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-]*")
 _YEAR = re.compile(r"(?:19|20)\d\d")
@@ -171,3 +172,12 @@ def stock_rescues(signals: Signals, stock_threshold: float) -> bool:
         and signals.stock_closeness is not None
         and signals.stock_closeness >= stock_threshold
     )
+
+
+def closeness_of(chunk_cosines: Any, sentence_cosines: Any | None) -> float:
+    """Closeness from the question's cosines with the top passages and their sentences:
+    the mean of the best of each (the best passage alone when there are no sentences)."""
+    best_chunk = float(chunk_cosines.max())
+    if sentence_cosines is None or not len(sentence_cosines):
+        return best_chunk
+    return 0.5 * best_chunk + 0.5 * float(sentence_cosines.max())

@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from kb.answers.abstain import Coverage, Signals, should_abstain
-from kb.answers.compose import Candidate, Scoring, compose, question_type
+from kb.answers.abstain import Coverage, Signals, closeness_of, should_abstain
+from kb.answers.compose import Candidate, Scoring, compose, context_texts, question_type
 from kb.answers.currency import load_currency
 from kb.answers.known import KnownAnswers
 from kb.answers.question import (
@@ -100,23 +100,6 @@ class AnswerTools:
 def _unit(v: Any) -> np.ndarray:
     a = np.asarray(v, dtype=np.float32)
     return a / (np.linalg.norm(a) or 1.0)
-
-
-def _closeness(chunk_cosines: np.ndarray, sentence_cosines: np.ndarray | None) -> float:
-    best_chunk = float(chunk_cosines.max())
-    if sentence_cosines is None or not len(sentence_cosines):
-        return best_chunk
-    return 0.5 * best_chunk + 0.5 * float(sentence_cosines.max())
-
-
-def context_texts(candidates: Sequence[Candidate]) -> list[str]:
-    """Each candidate read after the quotable sentence before it in its passage, if any."""
-    position = {(c.passage.chunk.id, c.index): c for c in candidates}
-    out = []
-    for c in candidates:
-        before = position.get((c.passage.chunk.id, c.index - 1))
-        out.append(f"{before.text} {c.text}" if before is not None else c.text)
-    return out
 
 
 class Answerer:
@@ -288,7 +271,7 @@ class Answerer:
         if not rows:
             return 0.0
         sentences = self._closeness_sentences(cache, top)
-        return _closeness(
+        return closeness_of(
             cache.vectors[rows] @ qvec,
             cache.sentence_vectors(sentences) @ qvec if sentences else None,
         )
@@ -306,7 +289,7 @@ class Answerer:
         for text, v in zip(new, vectors[1:], strict=True):
             cache.stock[text] = _unit(v)
         q = _unit(vectors[0])
-        return _closeness(
+        return closeness_of(
             np.array([cache.stock[t] for t in chunks]) @ q,
             np.array([cache.stock[t] for t in sentences]) @ q if sentences else None,
         )

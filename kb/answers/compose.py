@@ -34,7 +34,7 @@ import numpy as np
 from kb.answers.question import the_ask
 from kb.core.results import Passage
 
-__all__ = ["Candidate", "Composition", "Scoring", "compose", "question_type"]
+__all__ = ["Candidate", "Composition", "Scoring", "compose", "context_texts", "question_type"]
 
 MAX_SUPPORT = 2
 MORE_LIMIT = 4
@@ -220,6 +220,16 @@ def compose(
     further = [i for i in order if i not in taken and relevance[i] >= best - w.support_margin]
     more = [candidates[i] for i in _more(candidates, vectors, further, chosen)]
     return Composition(_joined(ordered), more, best)
+
+
+def context_texts(candidates: Sequence[Candidate]) -> list[str]:
+    """Each candidate read after the quotable sentence before it in its passage, if any."""
+    position = {(c.passage.chunk.id, c.index): c for c in candidates}
+    out = []
+    for c in candidates:
+        before = position.get((c.passage.chunk.id, c.index - 1))
+        out.append(f"{before.text} {c.text}" if before is not None else c.text)
+    return out
 
 
 def _leans_back(c: Candidate) -> bool:
