@@ -95,7 +95,9 @@ def test_a_sentence_that_leans_back_brings_its_antecedent() -> None:
     assert [c.index for c in chosen] == [0, 1]
 
 
-@pytest.mark.parametrize("opening", ["For example,", "Instead,", "Similarly,", "In this case", "Or"])
+@pytest.mark.parametrize(
+    "opening", ["For example,", "Instead,", "Similarly,", "In this case", "Or"]
+)
 def test_an_example_or_a_contrast_brings_the_claim_it_serves(opening: str) -> None:
     a = _passage("a", 1)
     candidates = [
