@@ -43,7 +43,8 @@ def signals(kb: KnowledgeBase, question: str) -> Signals:
     query = retrieval_query(kb.clean_query(question))
     view = answerer.assess(cache, index, query)
     sig = view.signals
-    if answerer.tools.embed_stock is not None and not sig.unknown_names:
+    measured = sig.stock_closeness is not None  # kb.answer read it again already
+    if answerer.tools.embed_stock is not None and not sig.unknown_names and not measured:
         topic = without_names(query, view.set_aside)
         sig = replace(sig, stock_closeness=answerer.stock_closeness(cache, topic, view.passages))
     return sig

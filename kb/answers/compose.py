@@ -224,11 +224,11 @@ def compose(
 
 def context_texts(candidates: Sequence[Candidate]) -> list[str]:
     """Each candidate read after the quotable sentence before it in its passage, if any."""
-    position = {(c.passage.chunk.id, c.index): c for c in candidates}
+    position = _positions(candidates)
     out = []
     for c in candidates:
         before = position.get((c.passage.chunk.id, c.index - 1))
-        out.append(f"{before.text} {c.text}" if before is not None else c.text)
+        out.append(f"{candidates[before].text} {c.text}" if before is not None else c.text)
     return out
 
 
