@@ -2,8 +2,9 @@
 
 Prints the share of out-of-scope questions that abstain (target: at least 90%)
 and of in-scope questions that do (target: at most 5%) with the current
-settings, each miss, and the best thresholds a grid search finds. The test
-split is never read: its figures come from `kb eval answers`.
+settings, the same for the tune split's short questions (``eval/short_tune.jsonl``),
+each miss, and the best thresholds a grid search finds. The test split is never
+read: its figures come from `kb eval answers`.
 
     python bench/calibrate_abstain.py        # against the current build (tuned model)
     python bench/calibrate_abstain.py --holdout   # model trained on half of tune, other half
@@ -25,7 +26,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from eval.gold import load_out_of_scope, load_questions  # noqa: E402
+from eval.gold import load_out_of_scope, load_questions, load_short_questions  # noqa: E402
 from kb.answers.abstain import Signals, should_abstain  # noqa: E402
 from kb.answers.question import retrieval_query, without_names  # noqa: E402
 from kb.api import KnowledgeBase  # noqa: E402
@@ -73,6 +74,9 @@ def main() -> None:
         kb = KnowledgeBase()
     rows_in = [(q.id, signals(kb, q.question)) for q in questions]
     rows_out = [(o.id, signals(kb, o.question)) for o in load_out_of_scope(split="tune")]
+    short = load_short_questions(split="tune")
+    short_in = [(b.id, signals(kb, b.question)) for b in short if b.in_scope]
+    short_out = [(b.id, signals(kb, b.question)) for b in short if not b.in_scope]
     s = kb.settings
     stock = s.abstain_stock_threshold
     current = (s.abstain_threshold, s.abstain_unknown_threshold, s.abstain_unfamiliar_threshold)
@@ -88,10 +92,17 @@ def main() -> None:
         )
     print(f"  out-of-scope abstain: {share(rows_out, current, stock):.1%} of {len(rows_out)}")
     print(f"  in-scope abstain:     {share(rows_in, current, stock):.1%} of {len(rows_in)}")
-    for qid, sig in rows_out:
+    # Reported beside the grid, not in it: one-line questions ("What is a parking
+    # permit?") are where closeness separates least (eval/short_tune.jsonl).
+    print(
+        f"  short questions: in scope refused {share(short_in, current, stock):.1%} of "
+        f"{len(short_in)}, out of scope refused {share(short_out, current, stock):.1%} "
+        f"of {len(short_out)}"
+    )
+    for qid, sig in rows_out + short_out:
         if not should_abstain(sig, *current, stock):
             print(f"  answered out-of-scope {qid}: {sig}")
-    for qid, sig in rows_in:
+    for qid, sig in rows_in + short_in:
         if should_abstain(sig, *current, stock):
             print(f"  abstained in-scope {qid}: {sig}")
     best: tuple[tuple[float, float], tuple[float, float, float]] | None = None

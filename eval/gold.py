@@ -28,6 +28,8 @@ BLIND_OUT_OF_SCOPE = EVAL_DIR / "out_of_scope_blind.jsonl"
 # scope: whether a plain question about the library's subject is answered, and a
 # plain one about something else refused.
 SHORT_QUESTIONS = EVAL_DIR / "short_blind.jsonl"
+# Short questions for choosing thresholds: written for the tune split, never reported.
+SHORT_TUNE_QUESTIONS = EVAL_DIR / "short_tune.jsonl"
 # Officer-voice questions for tuning only (all `tune`): training pairs and weights, never reported.
 TUNE_OFFICER_QUESTIONS = EVAL_DIR / "questions_tune_officer.jsonl"
 
@@ -78,7 +80,7 @@ class GoldQuestion:
 
 @dataclass(frozen=True)
 class ShortQuestion:
-    """A short question labelled only in or out of scope (``SHORT_QUESTIONS``)."""
+    """A short question labelled only in or out of scope (``load_short_questions``)."""
 
     id: str
     question: str
@@ -175,10 +177,11 @@ def load_out_of_scope(
 
 
 def load_short_questions(path: Path | None = None, split: str | None = None) -> list[ShortQuestion]:
-    """Short questions labelled in or out of scope (``SHORT_QUESTIONS`` unless ``path``)."""
+    """Short questions labelled in or out of scope: the blind test set
+    (``SHORT_QUESTIONS``) and the tune set (``SHORT_TUNE_QUESTIONS``), unless ``path``."""
     _check_split(split)
-    file = path or SHORT_QUESTIONS
-    rows = load_jsonl(file) if file.exists() else []
+    files = [path] if path is not None else [SHORT_QUESTIONS, SHORT_TUNE_QUESTIONS]
+    rows = [r for file in files if file.exists() for r in load_jsonl(file)]
     questions = [
         ShortQuestion(r["id"], r["question"], bool(r["in_scope"]), r.get("split", "test"))
         for r in rows

@@ -99,7 +99,8 @@ class Settings(BaseSettings):
     bm25_weight: float = 1.0
     # A question that tells a situation first is also searched by its asking
     # sentence(s) alone (kb/retrieval/focus.py), one more dense ranking of this weight.
-    # 0 (off): no weight tried on tune beat the rest without it (eval/reports/tuning.md).
+    # 0 (off): tune chose 0.3 with the second stage, but the two took search p95 to
+    # 2.6x the floor for a held-out gain test did not repeat (eval/reports/tuning.md).
     focus_weight: float = 0.0
     # Second stage (kb/retrieval/rerank.py): the first stage's best rerank_candidates are
     # re-scored as fusion_weight x their fused score (best = 1) + chunk_weight x

@@ -10,6 +10,8 @@ from eval.gold import (
     BLIND_QUESTIONS,
     NEAR_DUPLICATE,
     QUESTIONS,
+    SHORT_QUESTIONS,
+    SHORT_TUNE_QUESTIONS,
     SPLITS,
     TUNE_OFFICER_QUESTIONS,
     load_case_matching,
@@ -102,10 +104,30 @@ def test_an_unknown_split_is_refused_clearly() -> None:
         load_questions(split="dev")
 
 
-def test_the_short_questions_are_all_test_and_labelled_both_ways() -> None:
+def test_the_short_questions_are_split_by_file_and_labelled_both_ways() -> None:
     short = load_short_questions()
-    assert short and all(b.split == "test" for b in short)
-    assert {b.in_scope for b in short} == {True, False}
+    blind = load_short_questions(SHORT_QUESTIONS)
+    tune = load_short_questions(SHORT_TUNE_QUESTIONS)
+    assert blind and all(b.split == "test" for b in blind)
+    assert tune and all(b.split == "tune" for b in tune)
+    assert load_short_questions(split="test") == blind
+    assert load_short_questions(split="tune") == tune
+    for group in (blind, tune):
+        assert {b.in_scope for b in group} == {True, False}
     assert len({b.id for b in short}) == len(short)
     assert not {b.id for b in short} & {q.id for q in load_questions()}
-    assert load_short_questions(split="tune") == []
+
+
+def test_no_short_tune_question_repeats_a_test_question() -> None:
+    # Short questions share words by nature ("What is section 101?" and "What is a
+    # section 113 agreement?" share half theirs), so the bar is more than half: a
+    # tune question that close would tune on test.
+    test = [b.question for b in load_short_questions(split="test")]
+    test += [o.question for o in load_out_of_scope(split="test")]
+    test += [q.question for q in load_questions(split="test")]
+    close = {
+        b.question: max(test, key=lambda t: word_overlap(b.question, t))
+        for b in load_short_questions(split="tune")
+        if max(word_overlap(b.question, t) for t in test) > 0.5
+    }
+    assert not close
