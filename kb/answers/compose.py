@@ -10,14 +10,16 @@ similarity to the question with the question's type in view:
 2. **Support**: at most ``MAX_SUPPORT`` more sentences within the support margin
    of the lead's score, none a near-duplicate of one already chosen, within
    the word budget. A sentence that leans on the one before it ("This…",
-   "However…") brings that sentence with it, and the two are one quote; the
-   sentence that leans on the lead is added when the words left allow.
+   "However…") brings that sentence with it (and the one before that when it
+   leans too, ``MAX_CHAIN``), and they are one quote; the sentence that leans on
+   the lead is added when the words left allow.
 3. **Order**: grouped by source, the lead's source first, each source's
    sentences in reading order (the lead stays first).
 4. **More**: the next best sentences within the support margin (those that did
    not fit), for "more from the library", the best of each passage not yet quoted
    before a second from any one passage, nothing said twice (a list's item beside
-   the quoted list, one sentence in two passages).
+   the quoted list, one sentence in two passages). Each is read alone, so one that
+   leans back is joined to what it leans on when that is not in the answer.
 
 How a sentence is scored (:class:`Scoring`) is chosen on the tune split by
 ``eval/tune_answers.py``; the other margins and bonuses are fixed constants.
@@ -37,6 +39,8 @@ from kb.core.results import Passage
 __all__ = ["Candidate", "Composition", "Scoring", "compose", "context_texts", "question_type"]
 
 MAX_SUPPORT = 2
+# How many sentences back a leaning sentence may bring ("For example…" on "Any such…").
+MAX_CHAIN = 2
 MORE_LIMIT = 4
 DUPLICATE = 0.88
 # The prior for the passage's retrieval rank is settings.answer_rank_prior.
@@ -72,7 +76,7 @@ _NAMES_COUNCIL = re.compile(r"\b(Council|Councils|Borough|District|County|Partne
 _ADVICE = re.compile(r"\b(should|need to|needs to|will need|must|it is important|consider)\b", re.I)
 # A sentence that starts like this needs the one before it to make sense.
 _LEANS_BACK = re.compile(
-    r"^(This|These|That|Those|They|It|Its|Their|However|But|Such|Both|Each|As a result|"
+    r"^(This|These|That|Those|They|It|Its|Their|However(?=,)|But|Such|Both|Each|As a result|"
     r"In addition|Also|For example|For instance|Similarly|Instead|Indeed|Yet|In doing so|"
     r"Any such|In (?:this|that|these|each|both) cases?|The same|He|She|Or|And|Then)\b"
 )
@@ -218,7 +222,7 @@ def compose(
     ordered = _grouped(candidates, chosen, lead, relevance)
     taken = set(chosen)
     further = [i for i in order if i not in taken and relevance[i] >= best - w.support_margin]
-    more = [candidates[i] for i in _more(candidates, vectors, further, chosen)]
+    more = _readable(candidates, _more(candidates, vectors, further, chosen), taken)
     return Composition(_joined(ordered), more, best)
 
 
@@ -291,6 +295,26 @@ def _more(
     return picked
 
 
+def _readable(
+    candidates: Sequence[Candidate], picked: list[int], taken: set[int]
+) -> list[Candidate]:
+    """The "more" sentences as they will be read, each on its own: one that leans back
+    ("They also saved money…") is joined to the sentences it leans on when they are
+    quotable and not already in the answer; a sentence so brought is not listed twice."""
+    position = _positions(candidates)
+    out: dict[int, Candidate] = {}
+    brought: set[int] = set()
+    for i in picked:
+        before = [j for j in _antecedents(candidates, i, position) or () if j not in taken]
+        joined = _joined([candidates[j] for j in [*before, i]])
+        if len(joined) == 1 and before:
+            out[i] = joined[0]
+            brought |= set(before)
+        else:
+            out[i] = candidates[i]
+    return [c for i, c in out.items() if i not in brought]
+
+
 def _joined(ordered: list[Candidate]) -> list[Candidate]:
     """A sentence that leans on the one before it is quoted with it, as one quote.
 
@@ -317,16 +341,38 @@ def _joined(ordered: list[Candidate]) -> list[Candidate]:
     return out
 
 
+def _antecedents(
+    candidates: Sequence[Candidate], i: int, position: dict[tuple[str, int], int]
+) -> list[int] | None:
+    """The sentences candidate ``i`` leans on, in reading order: the one before it, and
+    the one before that when that leans back too ("Any such 'exit strategy'…" then
+    "For example…"), at most ``MAX_CHAIN``. None when one it needs is not quotable."""
+    out: list[int] = []
+    c = candidates[i]
+    while _leans_back(c):
+        if len(out) == MAX_CHAIN:
+            return None
+        before = position.get((c.passage.chunk.id, c.index - 1))
+        if before is None:
+            return None
+        out.insert(0, before)
+        c = candidates[before]
+    return out
+
+
 def _with_antecedents(candidates: Sequence[Candidate], chosen: list[int]) -> list[int]:
-    """Add the sentence before any chosen one that leans back on it, if it is quotable."""
+    """Add the sentences any chosen one leans on: back to one that stands alone when
+    that is within ``MAX_CHAIN``, else the one before it only (a longer chain would
+    open on a sentence that leans back again)."""
     position = _positions(candidates)
     out = list(chosen)
     for i in chosen:
         c = candidates[i]
-        if _leans_back(c):
+        chain = _antecedents(candidates, i, position)
+        if chain is None:
             before = position.get((c.passage.chunk.id, c.index - 1))
-            if before is not None and before not in out:
-                out.append(before)
+            chain = [] if before is None or not _leans_back(c) else [before]
+        out += [j for j in chain if j not in out]
     return out
 
 
@@ -334,6 +380,7 @@ def _grouped(
     candidates: Sequence[Candidate], chosen: list[int], lead: int, relevance: np.ndarray
 ) -> list[Candidate]:
     """By source (the lead's first, then by each source's best), reading order within."""
+    position = _positions(candidates)
     groups: dict[str, list[int]] = {}
     for i in chosen:
         groups.setdefault(candidates[i].passage.chunk.id, []).append(i)
@@ -345,11 +392,15 @@ def _grouped(
     for key in keys:
         members = sorted(groups[key], key=lambda i: candidates[i].start)
         if key == lead_id:
-            # The lead opens the answer; only a sentence it leans on may come before it.
-            lean = candidates[lead].index - 1
-            first = [
-                i for i in members if candidates[i].index == lean and _leans_back(candidates[lead])
-            ]
+            # The lead opens the answer; only the sentences it leans on come before it.
+            first: list[int] = []
+            i = lead
+            while _leans_back(candidates[i]):
+                before = position.get((key, candidates[i].index - 1))
+                if before is None or before not in members:
+                    break
+                first.insert(0, before)
+                i = before
             rest = [i for i in members if i != lead and i not in first]
             members = first + [lead] + rest
         out += [candidates[i] for i in members]
