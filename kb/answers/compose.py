@@ -78,7 +78,9 @@ _ADVICE = re.compile(r"\b(should|need to|needs to|will need|must|it is important
 _LEANS_BACK = re.compile(
     r"^(This|These|That|Those|They|It|Its|Their|However(?=,)|But|Such|Both|Each|As a result|"
     r"In addition|Also|For example|For instance|Similarly|Instead|Indeed|Yet|In doing so|"
-    r"Any such|In (?:this|that|these|each|both) cases?|The same|He|She|Or|And|Then)\b"
+    r"Any such|In (?:this|that|these|each|both) cases?|The same|He|She|Or|And|Then|"
+    r"More precisely|In particular|If anything|In other words|Moreover|Furthermore|Therefore|"
+    r"Thus|Hence|Consequently|Likewise|Nevertheless|Nonetheless|That said|Even so)\b"
 )
 
 

@@ -96,7 +96,16 @@ def test_a_sentence_that_leans_back_brings_its_antecedent() -> None:
 
 
 @pytest.mark.parametrize(
-    "opening", ["For example,", "Instead,", "Similarly,", "In this case", "Or"]
+    "opening",
+    [
+        "For example,",
+        "Instead,",
+        "Similarly,",
+        "In this case",
+        "Or",
+        "More precisely,",
+        "In particular,",
+    ],
 )
 def test_an_example_or_a_contrast_brings_the_claim_it_serves(opening: str) -> None:
     a = _passage("a", 1)
