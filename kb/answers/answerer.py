@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 
 from kb.answers.abstain import Coverage, Signals, closeness_of, should_abstain
-from kb.answers.compose import Candidate, Scoring, compose, context_texts, question_type
+from kb.answers.candidates import Candidate, context_texts
+from kb.answers.compose import Scoring, compose, question_type
 from kb.answers.currency import load_currency
 from kb.answers.known import KnownAnswers
 from kb.answers.question import (

@@ -33,14 +33,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kb.answers.candidates import (
+    Candidate,
+    antecedents,
+    continuation,
+    joined,
+    leans_back,
+    positions,
+    with_antecedents,
+)
 from kb.answers.question import the_ask
-from kb.core.results import Passage
 
-__all__ = ["Candidate", "Composition", "Scoring", "compose", "context_texts", "question_type"]
+__all__ = ["Composition", "Scoring", "compose", "question_type"]
 
 MAX_SUPPORT = 2
-# How many sentences back a leaning sentence may bring ("For example…" on "Any such…").
-MAX_CHAIN = 2
 MORE_LIMIT = 4
 DUPLICATE = 0.88
 # The prior for the passage's retrieval rank is settings.answer_rank_prior.
@@ -74,14 +80,6 @@ _HAS_DURATION = re.compile(
 _HAS_LAW = re.compile(r"\b(Act|Regulations) (19|20)\d\d\b|\b[Ss]ection \d+\b")
 _NAMES_COUNCIL = re.compile(r"\b(Council|Councils|Borough|District|County|Partnership)\b")
 _ADVICE = re.compile(r"\b(should|need to|needs to|will need|must|it is important|consider)\b", re.I)
-# A sentence that starts like this needs the one before it to make sense.
-_LEANS_BACK = re.compile(
-    r"^(This|These|That|Those|They|It|Its|Their|However(?=,)|But|Such|Both|Each|As a result|"
-    r"In addition|Also|For example|For instance|Similarly|Instead|Indeed|Yet|In doing so|"
-    r"Any such|In (?:this|that|these|each|both) cases?|The same|He|She|Or|And|Then|"
-    r"More precisely|In particular|If anything|In other words|Moreover|Furthermore|Therefore|"
-    r"Thus|Hence|Consequently|Likewise|Nevertheless|Nonetheless|That said|Even so)\b"
-)
 
 
 def question_type(question: str) -> str:
@@ -116,18 +114,6 @@ def type_bonus(kind: str, sentence: str) -> bool:
         "how": _ADVICE,
     }.get(kind)
     return bool(wanted and wanted.search(sentence))
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """A quotable sentence of a retrieved passage, with its span in the passage text."""
-
-    passage: Passage
-    text: str
-    start: int
-    end: int
-    index: int  # position among the passage's quotable sentences
-    parts: tuple[tuple[int, int], ...] = ()  # a list item's quoted pieces (Sentence.parts)
 
 
 @dataclass(frozen=True)
@@ -216,48 +202,16 @@ def compose(
         chosen.append(i)
         words += _words(candidates[i])
     # Words left over go to the sentence that carries the lead on, if there is one.
-    follow = _continuation(candidates, lead)
+    follow = continuation(candidates, lead)
     if follow is not None and follow not in chosen:
         if words + _words(candidates[follow]) <= word_budget:
             chosen.append(follow)
-    chosen = _with_antecedents(candidates, chosen)
+    chosen = with_antecedents(candidates, chosen)
     ordered = _grouped(candidates, chosen, lead, relevance)
     taken = set(chosen)
     further = [i for i in order if i not in taken and relevance[i] >= best - w.support_margin]
     more = _readable(candidates, _more(candidates, vectors, further, chosen), taken)
-    return Composition(_joined(ordered), more, best)
-
-
-def context_texts(candidates: Sequence[Candidate]) -> list[str]:
-    """Each candidate read after the quotable sentence before it in its passage, if any."""
-    position = _positions(candidates)
-    out = []
-    for c in candidates:
-        before = position.get((c.passage.chunk.id, c.index - 1))
-        out.append(f"{candidates[before].text} {c.text}" if before is not None else c.text)
-    return out
-
-
-def _leans_back(c: Candidate) -> bool:
-    """Whether the sentence needs the one before it ("This…", "However…"). A list's
-    item follows its lead-in, not the sentence before it, so it never does."""
-    return not c.parts and bool(_LEANS_BACK.match(c.text))
-
-
-def _positions(candidates: Sequence[Candidate]) -> dict[tuple[str, int], int]:
-    """Each candidate by its passage and its place among the passage's sentences."""
-    return {(c.passage.chunk.id, c.index): i for i, c in enumerate(candidates)}
-
-
-def _continuation(candidates: Sequence[Candidate], lead: int) -> int | None:
-    """The sentence after the lead that leans back on it ("This highlights more than 200
-    examples…"): it finishes what the lead began, so it is quoted with it when the
-    support leaves room (never in place of a supporting sentence)."""
-    c = candidates[lead]
-    after = _positions(candidates).get((c.passage.chunk.id, c.index + 1))
-    if c.parts or after is None or not _leans_back(candidates[after]):
-        return None
-    return after
+    return Composition(joined(ordered), more, best)
 
 
 def _repeats(candidates: Sequence[Candidate], vectors: np.ndarray, kept: list[int], i: int) -> bool:
@@ -303,86 +257,25 @@ def _readable(
     """The "more" sentences as they will be read, each on its own: one that leans back
     ("They also saved money…") is joined to the sentences it leans on when they are
     quotable and not already in the answer; a sentence so brought is not listed twice."""
-    position = _positions(candidates)
+    position = positions(candidates)
     out: dict[int, Candidate] = {}
     brought: set[int] = set()
     for i in picked:
-        before = [j for j in _antecedents(candidates, i, position) or () if j not in taken]
-        joined = _joined([candidates[j] for j in [*before, i]])
-        if len(joined) == 1 and before:
-            out[i] = joined[0]
+        before = [j for j in antecedents(candidates, i, position) or () if j not in taken]
+        quote = joined([candidates[j] for j in [*before, i]])
+        if len(quote) == 1 and before:
+            out[i] = quote[0]
             brought |= set(before)
         else:
             out[i] = candidates[i]
     return [c for i, c in out.items() if i not in brought]
 
 
-def _joined(ordered: list[Candidate]) -> list[Candidate]:
-    """A sentence that leans on the one before it is quoted with it, as one quote.
-
-    "This resulted in nine posts going" cannot stand alone: the two sentences are one
-    contiguous piece of evidence, so they are one quote with one span.
-    """
-    out: list[Candidate] = []
-    for c in ordered:
-        prev = out[-1] if out else None
-        if (
-            prev is not None
-            and prev.passage.chunk.id == c.passage.chunk.id
-            and c.index == prev.index + 1
-            and not prev.parts
-            and _leans_back(c)
-        ):
-            span = prev.passage.chunk.text[prev.start : c.end]
-            if " ".join(span.split()) == " ".join(f"{prev.text} {c.text}".split()):
-                out[-1] = Candidate(
-                    prev.passage, f"{prev.text} {c.text}", prev.start, c.end, c.index
-                )
-                continue
-        out.append(c)
-    return out
-
-
-def _antecedents(
-    candidates: Sequence[Candidate], i: int, position: dict[tuple[str, int], int]
-) -> list[int] | None:
-    """The sentences candidate ``i`` leans on, in reading order: the one before it, and
-    the one before that when that leans back too ("Any such 'exit strategy'…" then
-    "For example…"), at most ``MAX_CHAIN``. None when one it needs is not quotable."""
-    out: list[int] = []
-    c = candidates[i]
-    while _leans_back(c):
-        if len(out) == MAX_CHAIN:
-            return None
-        before = position.get((c.passage.chunk.id, c.index - 1))
-        if before is None:
-            return None
-        out.insert(0, before)
-        c = candidates[before]
-    return out
-
-
-def _with_antecedents(candidates: Sequence[Candidate], chosen: list[int]) -> list[int]:
-    """Add the sentences any chosen one leans on: back to one that stands alone when
-    that is within ``MAX_CHAIN``, else the one before it only (a longer chain would
-    open on a sentence that leans back again)."""
-    position = _positions(candidates)
-    out = list(chosen)
-    for i in chosen:
-        c = candidates[i]
-        chain = _antecedents(candidates, i, position)
-        if chain is None:
-            before = position.get((c.passage.chunk.id, c.index - 1))
-            chain = [] if before is None or not _leans_back(c) else [before]
-        out += [j for j in chain if j not in out]
-    return out
-
-
 def _grouped(
     candidates: Sequence[Candidate], chosen: list[int], lead: int, relevance: np.ndarray
 ) -> list[Candidate]:
     """By source (the lead's first, then by each source's best), reading order within."""
-    position = _positions(candidates)
+    position = positions(candidates)
     groups: dict[str, list[int]] = {}
     for i in chosen:
         groups.setdefault(candidates[i].passage.chunk.id, []).append(i)
@@ -397,7 +290,7 @@ def _grouped(
             # The lead opens the answer; only the sentences it leans on come before it.
             first: list[int] = []
             i = lead
-            while _leans_back(candidates[i]):
+            while leans_back(candidates[i]):
                 before = position.get((key, candidates[i].index - 1))
                 if before is None or before not in members:
                     break

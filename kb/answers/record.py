@@ -10,7 +10,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from kb.answers.compose import Candidate
+from kb.answers.candidates import Candidate
 from kb.core.results import Answer, AnswerSentence, Citation, Passage, Quote
 from kb.core.text import ELISION, collapse, quoted_in
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from eval.gold import EVAL_DIR, QUESTIONS, load_jsonl, load_questions
-from kb.answers.compose import Candidate
+from kb.answers.candidates import Candidate
 from kb.answers.question import is_follow_up, retrieval_query
 from kb.answers.record import PARTIAL_NOTE, assemble, citation_problems, format_answer
 from kb.answers.sentences import split_sentences

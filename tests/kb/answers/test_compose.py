@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kb.answers.compose import Candidate, Scoring, compose, question_type
+from kb.answers.candidates import Candidate
+from kb.answers.compose import Scoring, compose, question_type
 from kb.core.records import Chunk
 from kb.core.results import Passage
 

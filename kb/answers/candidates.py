@@ -1,0 +1,142 @@
+"""Candidate sentences of retrieved passages, and how one leans on another.
+
+A sentence that starts "This…", "However, …" or "For example, …" cannot be read alone:
+it needs the sentence before it. Composition (:mod:`kb.answers.compose`) uses these
+helpers to quote such a sentence with what it leans on, as one contiguous quote.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from kb.core.results import Passage
+
+__all__ = [
+    "MAX_CHAIN",
+    "Candidate",
+    "antecedents",
+    "context_texts",
+    "continuation",
+    "joined",
+    "leans_back",
+    "positions",
+    "with_antecedents",
+]
+
+# How many sentences back a leaning sentence may bring ("For example…" on "Any such…").
+MAX_CHAIN = 2
+# A sentence that starts like this needs the one before it to make sense.
+_LEANS_BACK = re.compile(
+    r"^(This|These|That|Those|They|It|Its|Their|However(?=,)|But|Such|Both|Each|As a result|"
+    r"In addition|Also|For example|For instance|Similarly|Instead|Indeed|Yet|In doing so|"
+    r"Any such|In (?:this|that|these|each|both) cases?|The same|He|She|Or|And|Then|"
+    r"More precisely|In particular|If anything|In other words|Moreover|Furthermore|Therefore|"
+    r"Thus|Hence|Consequently|Likewise|Nevertheless|Nonetheless|That said|Even so)\b"
+)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A quotable sentence of a retrieved passage, with its span in the passage text."""
+
+    passage: Passage
+    text: str
+    start: int
+    end: int
+    index: int  # position among the passage's quotable sentences
+    parts: tuple[tuple[int, int], ...] = ()  # a list item's quoted pieces (Sentence.parts)
+
+
+def context_texts(candidates: Sequence[Candidate]) -> list[str]:
+    """Each candidate read after the quotable sentence before it in its passage, if any."""
+    position = positions(candidates)
+    out = []
+    for c in candidates:
+        before = position.get((c.passage.chunk.id, c.index - 1))
+        out.append(f"{candidates[before].text} {c.text}" if before is not None else c.text)
+    return out
+
+
+def leans_back(c: Candidate) -> bool:
+    """Whether the sentence needs the one before it ("This…", "However…"). A list's
+    item follows its lead-in, not the sentence before it, so it never does."""
+    return not c.parts and bool(_LEANS_BACK.match(c.text))
+
+
+def positions(candidates: Sequence[Candidate]) -> dict[tuple[str, int], int]:
+    """Each candidate by its passage and its place among the passage's sentences."""
+    return {(c.passage.chunk.id, c.index): i for i, c in enumerate(candidates)}
+
+
+def continuation(candidates: Sequence[Candidate], lead: int) -> int | None:
+    """The sentence after the lead that leans back on it ("This highlights more than 200
+    examples…"): it finishes what the lead began, so it is quoted with it when the
+    support leaves room (never in place of a supporting sentence)."""
+    c = candidates[lead]
+    after = positions(candidates).get((c.passage.chunk.id, c.index + 1))
+    if c.parts or after is None or not leans_back(candidates[after]):
+        return None
+    return after
+
+
+def joined(ordered: list[Candidate]) -> list[Candidate]:
+    """A sentence that leans on the one before it is quoted with it, as one quote.
+
+    "This resulted in nine posts going" cannot stand alone: the two sentences are one
+    contiguous piece of evidence, so they are one quote with one span.
+    """
+    out: list[Candidate] = []
+    for c in ordered:
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and prev.passage.chunk.id == c.passage.chunk.id
+            and c.index == prev.index + 1
+            and not prev.parts
+            and leans_back(c)
+        ):
+            span = prev.passage.chunk.text[prev.start : c.end]
+            if " ".join(span.split()) == " ".join(f"{prev.text} {c.text}".split()):
+                out[-1] = Candidate(
+                    prev.passage, f"{prev.text} {c.text}", prev.start, c.end, c.index
+                )
+                continue
+        out.append(c)
+    return out
+
+
+def antecedents(
+    candidates: Sequence[Candidate], i: int, position: dict[tuple[str, int], int]
+) -> list[int] | None:
+    """The sentences candidate ``i`` leans on, in reading order: the one before it, and
+    the one before that when that leans back too ("Any such 'exit strategy'…" then
+    "For example…"), at most ``MAX_CHAIN``. None when one it needs is not quotable."""
+    out: list[int] = []
+    c = candidates[i]
+    while leans_back(c):
+        if len(out) == MAX_CHAIN:
+            return None
+        before = position.get((c.passage.chunk.id, c.index - 1))
+        if before is None:
+            return None
+        out.insert(0, before)
+        c = candidates[before]
+    return out
+
+
+def with_antecedents(candidates: Sequence[Candidate], chosen: list[int]) -> list[int]:
+    """Add the sentences any chosen one leans on: back to one that stands alone when
+    that is within ``MAX_CHAIN``, else the one before it only (a longer chain would
+    open on a sentence that leans back again)."""
+    position = positions(candidates)
+    out = list(chosen)
+    for i in chosen:
+        c = candidates[i]
+        chain = antecedents(candidates, i, position)
+        if chain is None:
+            before = position.get((c.passage.chunk.id, c.index - 1))
+            chain = [] if before is None or not leans_back(c) else [before]
+        out += [j for j in chain if j not in out]
+    return out
