@@ -155,9 +155,11 @@ def test_a_leaning_sentence_and_its_antecedent_are_one_quote() -> None:
     ]
 
 
-def _quoted(text: str, *sentences: str) -> list[tuple[str, int, int]]:
-    """Each sentence with its span in ``text``."""
-    return [(s, text.index(s), text.index(s) + len(s)) for s in sentences]
+def _in_one_passage(text: str, *sentences: str) -> list[Candidate]:
+    """``sentences`` as the quotable sentences of one passage of ``text``, in order."""
+    a = _passage("a", 1, text)
+    spans = [(s, text.index(s), text.index(s) + len(s)) for s in sentences]
+    return [Candidate(a, t, start, end, i) for i, (t, start, end) in enumerate(spans)]
 
 
 def test_a_sentence_leaning_on_a_leaning_one_brings_both() -> None:
@@ -165,10 +167,7 @@ def test_a_sentence_leaning_on_a_leaning_one_brings_both() -> None:
     such = "Any such exit strategy should form part of the formal agreement."
     example = "For example, one council kept half of the staff on its books."
     text = f"{claim} {such} {example}"
-    a = _passage("a", 1, text)
-    candidates = [
-        Candidate(a, t, s, e, i) for i, (t, s, e) in enumerate(_quoted(text, claim, such, example))
-    ]
+    candidates = _in_one_passage(text, claim, such, example)
     vectors = np.vstack([_vec(0, 1), _vec(0.2, 1), _vec(1, 0.1)])
     chosen = compose("How do we keep staff?", candidates, vectors, _vec(1, 0), 70).chosen
     # The example leads; "Any such…" cannot open the answer without the claim it points at.
@@ -180,10 +179,7 @@ def test_a_leaning_sentence_in_more_is_read_with_what_it_leans_on() -> None:
     other = "The councils made savings through a single team of eight staff."
     also = "They also saved money through a single tendering process."
     text = f"{lead} Unrelated words here. {other} {also}"
-    a = _passage("a", 1, text)
-    candidates = [
-        Candidate(a, t, s, e, i) for i, (t, s, e) in enumerate(_quoted(text, lead, other, also))
-    ]
+    candidates = _in_one_passage(text, lead, other, also)
     # "They also saved…" is within the margin; the sentence it leans on is not.
     vectors = np.vstack([_vec(1, 0, 0), _vec(0.2, 0, 1), _vec(0.8, 0.6, 0)])
     weights = Scoring(rank_prior=0.0, support_margin=0.3)
