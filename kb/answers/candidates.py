@@ -112,7 +112,8 @@ def antecedents(
 ) -> list[int] | None:
     """The sentences candidate ``i`` leans on, in reading order: the one before it, and
     the one before that when that leans back too ("Any such 'exit strategy'…" then
-    "For example…"), at most ``MAX_CHAIN``. None when one it needs is not quotable."""
+    "For example…"), at most ``MAX_CHAIN``. None when the chain does not reach a
+    sentence that stands alone within that, or one it needs is not quotable."""
     out: list[int] = []
     c = candidates[i]
     while leans_back(c):
@@ -128,8 +129,8 @@ def antecedents(
 
 def with_antecedents(candidates: Sequence[Candidate], chosen: list[int]) -> list[int]:
     """Add the sentences any chosen one leans on: back to one that stands alone when
-    that is within ``MAX_CHAIN``, else the one before it only (a longer chain would
-    open on a sentence that leans back again)."""
+    that is within ``MAX_CHAIN``, else the one before it only (words spent on a chain
+    that still opens on a leaning sentence would buy nothing)."""
     position = positions(candidates)
     out = list(chosen)
     for i in chosen:
