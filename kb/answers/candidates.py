@@ -20,6 +20,7 @@ __all__ = [
     "context_texts",
     "continuation",
     "joined",
+    "lean_chain",
     "leans_back",
     "positions",
     "with_antecedents",
@@ -107,37 +108,38 @@ def joined(ordered: list[Candidate]) -> list[Candidate]:
     return out
 
 
-def antecedents(
+def lean_chain(
     candidates: Sequence[Candidate], i: int, position: dict[tuple[str, int], int]
-) -> list[int] | None:
-    """The sentences candidate ``i`` leans on, in reading order: the one before it, and
-    the one before that when that leans back too ("Any such 'exit strategy'…" then
-    "For example…"), at most ``MAX_CHAIN``. None when the chain does not reach a
-    sentence that stands alone within that, or one it needs is not quotable."""
+) -> tuple[list[int], bool]:
+    """The quotable sentences candidate ``i`` leans on, in reading order: the one before
+    it, and the one before that when that leans back too ("Any such 'exit strategy'…"
+    then "For example…"), at most ``MAX_CHAIN``; and whether the first of them stands
+    alone (False when the chain runs longer or one it needs is not quotable)."""
     out: list[int] = []
     c = candidates[i]
     while leans_back(c):
-        if len(out) == MAX_CHAIN:
-            return None
         before = position.get((c.passage.chunk.id, c.index - 1))
-        if before is None:
-            return None
+        if len(out) == MAX_CHAIN or before is None:
+            return out, False
         out.insert(0, before)
         c = candidates[before]
-    return out
+    return out, True
+
+
+def antecedents(
+    candidates: Sequence[Candidate], i: int, position: dict[tuple[str, int], int]
+) -> list[int]:
+    """What is quoted before candidate ``i``: its whole chain when that reaches a sentence
+    that stands alone, else the one before it only (words spent on a chain that still
+    opens on a leaning sentence would buy nothing)."""
+    chain, whole = lean_chain(candidates, i, position)
+    return chain if whole else chain[-1:]
 
 
 def with_antecedents(candidates: Sequence[Candidate], chosen: list[int]) -> list[int]:
-    """Add the sentences any chosen one leans on: back to one that stands alone when
-    that is within ``MAX_CHAIN``, else the one before it only (words spent on a chain
-    that still opens on a leaning sentence would buy nothing)."""
+    """``chosen`` and the sentences each leans on (:func:`antecedents`)."""
     position = positions(candidates)
     out = list(chosen)
     for i in chosen:
-        c = candidates[i]
-        chain = antecedents(candidates, i, position)
-        if chain is None:
-            before = position.get((c.passage.chunk.id, c.index - 1))
-            chain = [] if before is None or not leans_back(c) else [before]
-        out += [j for j in chain if j not in out]
+        out += [j for j in antecedents(candidates, i, position) if j not in out]
     return out

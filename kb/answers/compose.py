@@ -35,9 +35,9 @@ import numpy as np
 
 from kb.answers.candidates import (
     Candidate,
-    antecedents,
     continuation,
     joined,
+    lean_chain,
     leans_back,
     positions,
     with_antecedents,
@@ -261,7 +261,8 @@ def _readable(
     out: dict[int, Candidate] = {}
     brought: set[int] = set()
     for i in picked:
-        before = [j for j in antecedents(candidates, i, position) or () if j not in taken]
+        chain, whole = lean_chain(candidates, i, position)
+        before = [j for j in chain if j not in taken] if whole else []
         quote = joined([candidates[j] for j in [*before, i]])
         if len(quote) == 1 and before:
             out[i] = quote[0]
@@ -287,7 +288,8 @@ def _grouped(
     for key in keys:
         members = sorted(groups[key], key=lambda i: candidates[i].start)
         if key == lead_id:
-            # The lead opens the answer; only the sentences it leans on come before it.
+            # The lead opens the answer; only the sentences it leans on come before it,
+            # as far back as they were chosen (a support can carry a chain on).
             first: list[int] = []
             i = lead
             while leans_back(candidates[i]):
