@@ -129,26 +129,47 @@ def answers_command(
     split: Annotated[
         str, typer.Option("--split", help="test (the reported split), tune, or all.")
     ] = "test",
+    questions: Annotated[
+        Path | None,
+        typer.Option("--questions", help="Your own in-scope gold questions (JSONL)."),
+    ] = None,
+    out_of_scope: Annotated[
+        Path | None,
+        typer.Option("--out-of-scope", help="Your own out-of-scope questions (JSONL)."),
+    ] = None,
 ) -> None:
     """Evidence in the lead sentence, the answer and the citations; words; notices;
     abstention (overall, on questions naming a council or product, out of scope);
-    citation precision and case-study recall@3. Reports the test split by default."""
+    citation precision and case-study recall@3. Reports the test split by default.
+
+    With --questions and/or --out-of-scope, measures only the files given (the gold
+    sets' schema, eval/README.md), for an independent question set."""
     from cli.common import knowledge_base
-    from eval.answers import AnswersUnavailable, evaluate_answers
+    from eval.answers import AnswersUnavailable, evaluate_answers, question_sets
     from eval.report import write_report
 
+    if split not in ("test", "tune", "all"):
+        raise _fail(f"unknown split {split!r}; use test, tune or all.")
+    chosen_split = None if split == "all" else split
+    # Read the files before the model loads: a typo should not cost a minute.
+    try:
+        question_sets(chosen_split, questions, out_of_scope)
+    except OSError as exc:
+        raise _fail(f"cannot read {exc.filename}: {exc.strerror or exc}.") from None
+    except ValueError as exc:
+        raise _fail(f"{exc}.") from None
     kb = knowledge_base()
     try:
-        if split not in ("test", "tune", "all"):
-            raise _fail(f"unknown split {split!r}; use test, tune or all.")
         report = evaluate_answers(
             kb,
             subset=subset,
             progress=lambda m: typer.echo(m, err=True),
-            split=None if split == "all" else split,
+            split=chosen_split,
+            questions=questions,
+            out_of_scope=out_of_scope,
         )
-    except AnswersUnavailable as exc:
-        raise _fail(str(exc)) from None
+    except (AnswersUnavailable, ValueError) as exc:
+        raise _fail(f"{exc}.") from None
     paths = write_report(report, name, out)
     for section, values in report["metrics"].items():
         typer.echo(f"{section}:")

@@ -17,12 +17,14 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from eval.gold import (
     GoldQuestion,
+    OutOfScopeQuestion,
     load_case_matching,
     load_out_of_scope,
     load_questions,
@@ -180,22 +182,52 @@ def _latency(ms: Sequence[float]) -> dict[str, float]:
     }
 
 
+def question_sets(
+    split: str | None, questions: Path | None = None, out_of_scope: Path | None = None
+) -> tuple[list[GoldQuestion], list[OutOfScopeQuestion]]:
+    """The in-scope and out-of-scope questions to run: the library's own sets of one
+    split, or only the files given (see :func:`evaluate_answers`).
+
+    Raises ValueError (or OSError) on a file that cannot be read or that has no
+    question in the split.
+    """
+    own = questions is None and out_of_scope is None
+    gold = load_questions(questions, split) if own or questions is not None else []
+    oos = load_out_of_scope(out_of_scope, split) if own or out_of_scope is not None else []
+    for path, found in ((questions, gold), (out_of_scope, oos)):
+        if path is not None and not found:
+            raise ValueError(
+                f"{path} has no questions in the {split or 'any'} split "
+                "(a record without a split counts as test)"
+            )
+    return gold, oos
+
+
 def evaluate_answers(
     kb: KnowledgeBase,
     subset: int | None = None,
     progress: Callable[[str], None] | None = None,
     split: str | None = "test",
+    questions: Path | None = None,
+    out_of_scope: Path | None = None,
 ) -> dict[str, Any]:
-    """Run the in-scope, out-of-scope and case-matching sets of one split; return a report.
+    """Run the in-scope, out-of-scope, short and case-matching sets of one split; return
+    a report.
 
     ``split`` is ``test`` (reported), ``tune`` (what settings may be chosen on) or None (all).
+    ``questions`` and ``out_of_scope`` are an analyst's own JSONL files (the gold sets'
+    schema, eval/README.md; a record without ``split`` counts as test). When either is
+    given, only the files given are run: a figure on an independent set must not be
+    blended with the library's own sets.
     """
     from eval.report import stamp
 
     say = progress or (lambda _m: None)
-    gold = load_questions(split=split)
+    own = questions is None and out_of_scope is None
+    gold, oos = question_sets(split, questions, out_of_scope)
     in_scope = take_subset(gold, subset)
-    answer_dict(kb, in_scope[0].question)  # warm up, and fail early if there is no answer()
+    first = (in_scope or oos)[0].question
+    answer_dict(kb, first)  # warm up, and fail early if there is no answer()
     say(f"answering {len(in_scope)} in-scope questions")
     judged: dict[str, dict[str, Any]] = {}
     latencies: list[float] = []
@@ -208,26 +240,30 @@ def evaluate_answers(
     cited = sum(j["citations"] for j in answered)
     with_cases = [(q, judged[q.id]) for q in in_scope if q.case_ids]
 
-    say("answering the out-of-scope set")
-    oos = load_out_of_scope(split=split)
+    if oos:
+        say("answering the out-of-scope set")
     oos_answers = {o.id: answer_dict(kb, o.question) for o in oos}
     oos_abstained = {i: bool(a.get("abstained")) for i, a in oos_answers.items()}
     oos_partial = [bool(a.get("partial")) for a in oos_answers.values() if not a.get("abstained")]
 
-    say("answering the short questions")
-    short = load_short_questions(split=split)
+    # An analyst's own sets run alone: the library's short and case checks are not theirs.
+    short = load_short_questions(split=split) if own else []
+    if short:
+        say("answering the short questions")
     short_abstained = {b.id: bool(answer_dict(kb, b.question).get("abstained")) for b in short}
 
-    say("matching case studies")
-    checks = load_case_matching(split=split)
+    checks = load_case_matching(split=split) if own else []
+    if checks:
+        say("matching case studies")
     case_recall: dict[str, float] = {}
-    if hasattr(kb, "match_cases"):  # the matcher's own measure (eval/case_matching.py)
+    cases_measured = False
+    if checks and hasattr(kb, "match_cases"):  # the matcher's own measure (eval/case_matching.py)
         from eval.case_matching import case_recall as matcher_recall
 
         per_check = matcher_recall(kb, k=CASE_TOP, checks=checks)["per_check"]
         case_recall = {cid: float(c["recall"]) for cid, c in per_check.items()}
         cases_measured = True
-    else:
+    elif checks:
         tops = []
         for c in checks:
             top = matched_cases(kb, c.question)
@@ -332,6 +368,9 @@ def evaluate_answers(
                 "split": split or "all",
                 "questions": len(in_scope),
                 "subset": len(gold) if subset else None,
+                # Not the versioned sets: gold_hash does not describe these.
+                **({"questions_file": str(questions)} if questions is not None else {}),
+                **({"out_of_scope_file": str(out_of_scope)} if out_of_scope is not None else {}),
             },
         ),
         "metrics": metrics,

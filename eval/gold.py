@@ -111,7 +111,11 @@ class CaseMatch:
 
 def load_jsonl(path: Path) -> list[dict[str, Any]]:
     rows = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"{path.name} cannot be read as UTF-8 text") from None
+    for n, line in enumerate(text.splitlines(), 1):
         if line.strip():
             try:
                 rows.append(json.loads(line))
@@ -125,7 +129,20 @@ def _check_split(split: str | None) -> None:
         raise ValueError(f"Unknown split {split!r}: use one of {', '.join(SPLITS)}.")
 
 
-def _question(row: dict[str, Any], source: str) -> GoldQuestion:
+def _require(row: Any, fields: tuple[str, ...], where: str) -> None:
+    """A record read from a file someone else may have written: say what is wrong."""
+    if not isinstance(row, dict):
+        raise ValueError(f"{where} is not a JSON object")
+    missing = [f for f in fields if not row.get(f)]
+    if missing:
+        raise ValueError(f"{where} has no {' or '.join(repr(f) for f in missing)}")
+
+
+def _question(row: dict[str, Any], source: str, where: str = "a gold question") -> GoldQuestion:
+    _require(row, ("id", "question", "evidence"), where)
+    evidence = row["evidence"]
+    if isinstance(evidence, str) or not all(isinstance(e, str) and e.strip() for e in evidence):
+        raise ValueError(f"{where}: 'evidence' must be a list of quotes (strings)")
     return GoldQuestion(
         id=row["id"],
         question=row["question"],
@@ -149,7 +166,10 @@ def load_questions(path: Path | None = None, split: str | None = None) -> list[G
     """
     _check_split(split)
     if path is not None:
-        rows = [_question(r, "dev") for r in load_jsonl(path)]
+        rows = [
+            _question(r, "dev", f"{path.name} record {n}")
+            for n, r in enumerate(load_jsonl(path), 1)
+        ]
     else:
         rows = [_question(r, "dev") for r in load_jsonl(QUESTIONS)]
         for extra, source in ((BLIND_QUESTIONS, "blind"), (TUNE_OFFICER_QUESTIONS, "officer")):
@@ -166,13 +186,15 @@ def load_out_of_scope(
     sources = [(path, "dev")] if path is not None else [(OUT_OF_SCOPE, "dev")]
     if path is None and BLIND_OUT_OF_SCOPE.exists():
         sources.append((BLIND_OUT_OF_SCOPE, "blind"))
-    rows = [
-        OutOfScopeQuestion(
-            r["id"], r["question"], r.get("note", ""), r.get("split", "test"), source
-        )
-        for file, source in sources
-        for r in load_jsonl(file)
-    ]
+    rows = []
+    for file, source in sources:
+        for n, r in enumerate(load_jsonl(file), 1):
+            _require(r, ("id", "question"), f"{file.name} record {n}")
+            rows.append(
+                OutOfScopeQuestion(
+                    r["id"], r["question"], r.get("note", ""), r.get("split", "test"), source
+                )
+            )
     return [o for o in rows if split is None or o.split == split]
 
 

@@ -185,6 +185,9 @@ def _stamp_lines(s: Mapping[str, Any]) -> list[str]:
         subset = f" (subset of {s['subset']})" if s.get("subset") else ""
         k = f", k={s['k']}" if s.get("k") else ""
         lines.append(f"- questions: {s['questions']}{subset}{k}")
+    own = [s[f] for f in ("questions_file", "out_of_scope_file") if s.get(f)]
+    if own:  # the gold sets' version and hash above do not describe these
+        lines.append(f"- questions from {', '.join(f'`{f}`' for f in own)} only")
     return lines
 
 

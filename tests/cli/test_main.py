@@ -334,3 +334,35 @@ def test_ask_in_a_new_process_prints_the_answer_and_nothing_else(
     assert "[1]" in done.stdout and "do not cover" not in done.stdout
     # No model-loading progress bars or warnings in an officer's terminal.
     assert done.stderr.strip() == "", done.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "phrases"),
+    [
+        (None, ("cannot read", "No such file")),
+        ('{"id": "m1", "question": "Can we?", "evidence": ["q"]}\nnot json\n', ("line 2",)),
+        ('{"id": "m1", "question": "Can we?"}\n', ("record 1 has no 'evidence'",)),
+        (b"\xff\xfe\x00bad", ("cannot be read as UTF-8 text",)),
+        (
+            '{"id": "m1", "question": "Can we?", "evidence": ["q"], "split": "tune"}\n',
+            ("no questions in the test split",),
+        ),
+    ],
+    ids=["missing", "bad-json", "no-evidence", "binary", "none-in-split"],
+)
+def test_eval_answers_on_a_bad_own_file_says_why_before_loading_anything(
+    tmp_path: Path,
+    use: Callable[[Settings], None],
+    content: str | bytes | None,
+    phrases: tuple[str, ...],
+) -> None:
+    # No index at all: the file is checked before the knowledge base is opened.
+    use(Settings(data_dir=tmp_path / "empty", corpus_dir=tmp_path / "corpus"))
+    path = tmp_path / "mine.jsonl"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
+        path.write_text(content, encoding="utf-8")
+    result = kb("eval", "answers", "--questions", str(path))
+    assert_one_sentence_error(result, *phrases)
+    assert "mine.jsonl" in result.stderr

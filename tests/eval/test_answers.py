@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
-from eval.answers import case_ids, evaluate_answers, judge_answer
+from eval.answers import case_ids, evaluate_answers, judge_answer, question_sets
 from eval.gold import GoldQuestion, gold_version
 from kb.api import KnowledgeBase
 
@@ -78,3 +81,49 @@ def test_citations_from_the_evidence_section_count_as_section_supported():
     j = judge_answer(Q, a, sections={("d", "Case study 1")})
     assert (j["supported"], j["in_evidence_section"]) == (1, 2)
     assert judge_answer(Q, a)["in_evidence_section"] == 1
+
+
+@pytest.fixture
+def own_sets(tmp_path: Path) -> tuple[Path, Path]:
+    """An analyst's own in-scope and out-of-scope files, without splits (so: test)."""
+    questions = tmp_path / "mine.jsonl"
+    questions.write_text(
+        json.dumps(
+            {
+                "id": "m1",
+                "question": "We're two districts thinking of sharing a chief executive. "
+                "Has anyone done it?",
+                "evidence": ["South Hams and West Devon councils share a chief executive"],
+            }
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    oos = tmp_path / "oos.jsonl"
+    oos.write_text(
+        json.dumps({"id": "x1", "question": "How do I renew my passport?"}) + "\n",
+        encoding="utf-8",
+    )
+    return questions, oos
+
+
+@pytest.mark.slow
+def test_an_analysts_own_sets_are_measured_alone(kb: KnowledgeBase, own_sets):
+    questions, oos = own_sets
+    report = evaluate_answers(kb, questions=questions, out_of_scope=oos)
+    assert list(report["questions"]) == ["m1"] and list(report["out_of_scope"]) == ["x1"]
+    assert report["out_of_scope"]["x1"] is True  # a passport question is refused
+    assert report["questions"]["m1"]["evidence_in_citations"]
+    # The library's own short and case-matching sets are not blended in.
+    assert report["short_questions"] == {} and report["case_matching"] == {}
+    assert report["metrics"]["case-matching"]["case_recall@3"] is None
+    assert report["stamp"]["questions_file"] == str(questions)
+    assert report["stamp"]["out_of_scope_file"] == str(oos)
+
+
+def test_an_own_file_with_no_question_in_the_split_is_refused_before_answering(own_sets):
+    questions, _ = own_sets
+    with pytest.raises(ValueError, match="has no questions in the tune split"):
+        question_sets("tune", questions=questions)
+    gold, oos = question_sets("test", questions=questions)
+    assert [q.id for q in gold] == ["m1"] and oos == []

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections import Counter
+from pathlib import Path
 
 import pytest
 import yaml
@@ -84,3 +87,40 @@ def test_subset_is_deterministic_and_covers_every_kind():
     assert len(picked) == 24
     assert {q.kind for q in picked} == set(KINDS)
     assert subset(questions, None) == questions
+
+
+@pytest.fixture
+def jsonl(tmp_path):
+    """Write records to a JSONL file, as an analyst would for their own question set."""
+
+    def write(*records: object) -> Path:
+        path = tmp_path / "mine.jsonl"
+        path.write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
+        return path
+
+    return write
+
+
+def test_an_analysts_own_file_loads_with_test_as_the_default_split(jsonl):
+    path = jsonl({"id": "m1", "question": "Can we share a chief executive?", "evidence": ["q"]})
+    assert [q.id for q in load_questions(path, split="test")] == ["m1"]
+    assert load_questions(path, split="tune") == []
+
+
+@pytest.mark.parametrize(
+    ("record", "says"),
+    [
+        ({"id": "m1", "question": "Can we?"}, "mine.jsonl record 1 has no 'evidence'"),
+        ({"id": "m1", "evidence": ["q"]}, "mine.jsonl record 1 has no 'question'"),
+        ({"id": "m1", "question": "Can we?", "evidence": "a quote"}, "must be a list of quotes"),
+        (["m1", "Can we?"], "mine.jsonl record 1 is not a JSON object"),
+    ],
+)
+def test_a_malformed_question_says_which_record_and_what_is_missing(jsonl, record, says):
+    with pytest.raises(ValueError, match=re.escape(says)):
+        load_questions(jsonl(record))
+
+
+def test_an_out_of_scope_record_needs_an_id_and_a_question(jsonl):
+    with pytest.raises(ValueError, match="record 2 has no 'question'"):
+        load_out_of_scope(jsonl({"id": "x1", "question": "Passport?"}, {"id": "x2"}))
