@@ -120,6 +120,12 @@ def judge_answer(
         "partial": bool(answer.get("partial")),
         "evidence_in_lead": bool(sentences) and holds_evidence(question, sentences[0]),
         "evidence_in_answer": any(holds_evidence(question, s) for s in sentences),
+        # On the screen at all: the answer or "more from the library" beneath it. A
+        # diagnostic of where the evidence goes, not the answer's own figure.
+        "evidence_on_screen": any(
+            holds_evidence(question, s)
+            for s in sentences + [str(m.get("text", "")) for m in answer.get("more") or []]
+        ),
         "evidence_in_citations": bool(found),
         "words": sum(len(s.split()) for s in sentences),
         "notices": len(notices),
@@ -292,6 +298,7 @@ def evaluate_answers(
         "evidence_in_lead": _with_interval([j["evidence_in_lead"] for j in values]),
         "evidence_in_answer": _with_interval([j["evidence_in_answer"] for j in values]),
         "evidence_in_citations": _with_interval([j["evidence_in_citations"] for j in values]),
+        "evidence_in_answer_or_more": _with_interval([j["evidence_on_screen"] for j in values]),
         "mean_words": round(float(np.mean([j["words"] for j in answered])), 1) if answered else 0.0,
         "notices_on_own_words": round(sum(j["notices_on_own_words"] for j in values) / notices, 4)
         if notices

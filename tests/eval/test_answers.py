@@ -127,3 +127,13 @@ def test_an_own_file_with_no_question_in_the_split_is_refused_before_answering(o
         question_sets("tune", questions=questions)
     gold, oos = question_sets("test", questions=questions)
     assert [q.id for q in gold] == ["m1"] and oos == []
+
+
+def test_evidence_under_more_is_on_screen_but_not_in_the_answer():
+    a = answer("Other words [1].", "the joint waste contract")
+    a["sentences"] = [{"n": 1, "text": "Other words about waste."}]
+    a["more"] = [{"n": 1, "text": "They signed the joint waste contract in 2008."}]
+    j = judge_answer(Q, a)
+    assert not j["evidence_in_answer"] and j["evidence_on_screen"]
+    a["more"] = []
+    assert not judge_answer(Q, a)["evidence_on_screen"]
