@@ -24,8 +24,9 @@ run: setup
 	@# documents or a new pipeline version (seconds when nothing changed). A file
 	@# that fails is reported; the app still starts if there is an index to serve.
 	$(VENV)/bin/kb ingest || $(VENV)/bin/kb stats >/dev/null
-	@# Adapts the embedding model to the corpus in the background (about two minutes
-	@# the first time on 2 cores, seconds once made) and re-embeds with it; the app
+	@# Adapts the embedding model to the corpus in the background, then trains the
+	@# answer-sentence model from it (about five minutes the first time on 2 cores,
+	@# seconds once made), and re-embeds with it; the app
 	@# answers from the stock build meanwhile and switches by itself when it is ready.
 	@# KB_TUNE=false turns this off. Progress: data/tune.log.
 	@mkdir -p data && (nice $(VENV)/bin/kb tune --if-enabled > data/tune.log 2>&1 &)

@@ -90,6 +90,10 @@ def tune(
     corrections) on the CPU with a fixed seed. The model is kept under the data
     folder, named by a hash of its inputs, and re-used while they are unchanged:
     a second run takes seconds. KB_TUNE=false turns the tuned model off.
+
+    Then trains the answer-sentence model from it (tune-split questions and the
+    sentences that hold their evidence), which answers use to choose what to quote;
+    KB_TUNE_SENTENCES=false skips it.
     """
     from ingest.pipeline import ingest as run_ingest
     from kb.tuning import tune as run_tune
@@ -122,6 +126,12 @@ def tune(
     )
     typer.echo(f"model {result.model_dir}: {verb}, {result.disk_mb} MB")
     typer.echo("pairs: " + ", ".join(f"{k} {v}" for k, v in result.pairs.items()))
+    if result.sentence_model:
+        how = "re-used" if result.sentence_reused else "trained"
+        typer.echo(
+            f"answer-sentence model {result.sentence_model}: {how} "
+            f"({result.sentence_pairs} question-sentence pairs)"
+        )
     if "build_id" in out:
         typer.echo(f"index embedded with it: build {out['build_id']}")
 

@@ -34,7 +34,7 @@ from eval.gold import (
     subset as take_subset,
 )
 from kb.api import KnowledgeBase
-from kb.core.text import fold
+from kb.core.text import fold, holds_quote
 
 _MARK = re.compile(r"\[(\d+)\]")
 CASE_TOP = 3
@@ -143,16 +143,9 @@ def judge_answer(
 
 
 def holds_evidence(question: GoldQuestion, sentence: str) -> bool:
-    """The sentence holds a gold evidence quote, or is itself part of one (6+ words).
-
-    The ellipsis before a quote begun mid-list ("… location – where…") is a mark, not
-    words of the quote.
-    """
-    text = fold(sentence.lstrip("… "))
-    return any(
-        q and (q in text or (len(text.split()) >= 6 and text in q))
-        for q in (fold(e) for e in question.evidence)
-    )
+    """The sentence holds a gold evidence quote, or is itself part of one (6+ words)
+    (:func:`kb.core.text.holds_quote`, the rule training uses too)."""
+    return holds_quote(sentence, question.evidence)
 
 
 def notice_term(notice: str) -> str:

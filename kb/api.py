@@ -147,9 +147,30 @@ class KnowledgeBase:
                     clean_query=self.clean_query,
                     match_cases=self.match_cases,
                     embed_stock=self.embed_stock if self._adapted() else None,
+                    **self._answer_sentence_tools(),
                 ),
             )
         return self._answerer
+
+    def _answer_sentence_tools(self) -> dict[str, Any]:
+        """How answers embed sentences and the question with the answer-sentence model
+        (kb/tuning/sentences.py) when the build's model has one; nothing otherwise."""
+        if self._embedder_given or not self.settings.tune_sentences:
+            return {}
+        from kb.core.model_registry import active_model, answer_sentence_model
+        from kb.core.query_encoder import query_encoder
+
+        model = answer_sentence_model(build_model(self.index) or active_model(self.settings))
+        if model is None:
+            return {}
+
+        def encoder() -> Any:  # loaded on first use; cached across builds by path
+            return query_encoder(model, self.settings.embed_device, self.settings.embed_batch_size)
+
+        return {
+            "embed_answer_texts": lambda texts: encoder().get_text_embedding_batch(texts),
+            "embed_answer_query": lambda text: encoder().get_query_embedding(text),
+        }
 
     def _adapted(self) -> bool:
         """Whether the current build was embedded by a model other than the stock one."""

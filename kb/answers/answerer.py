@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from kb.answers.abstain import Coverage, Signals, closeness_of, should_abstain
+from kb.answers.abstain import Signals, closeness_of, should_abstain
 from kb.answers.candidates import Candidate, context_texts
 from kb.answers.compose import Scoring, compose, question_type
 from kb.answers.currency import load_currency
@@ -28,8 +28,8 @@ from kb.answers.question import (
     without_names,
 )
 from kb.answers.record import assemble, nearest_topics
-from kb.answers.sentences import Sentence, TermWeights, split_sentences
-from kb.answers.vectors import SentenceVectors
+from kb.answers.sentences import Sentence, split_sentences
+from kb.answers.tools import AnswerTools, Assessment, BuildCache, unit
 from kb.checklist.questions import load_checklist
 from kb.core.questions import known_questions
 from kb.core.results import Answer, Passage
@@ -46,63 +46,6 @@ _log = logging.getLogger(__name__)
 CLOSENESS_PASSAGES = 3
 
 
-class _BuildCache:
-    """What answering needs from one build: vectors of its chunks and sentences (the
-    build's model), its vocabulary, and the known questions' vectors when used."""
-
-    def __init__(self, index: Index, embed_texts: Callable[[list[str]], Any]) -> None:
-        vectors = index.embeddings().astype(np.float32)
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        self.vectors = vectors / np.where(norms == 0, 1, norms)
-        self.row = {cid: i for i, cid in enumerate(index.order)}
-        texts: list[str] = []
-        for chunk in index.chunks.values():
-            texts += [chunk.text, chunk.section_label]
-        self.terms = TermWeights([c.text for c in index.chunks.values()])
-        for record in index.documents.values():
-            texts += [str(v) for v in record.meta.to_dict().values() if v]
-        self.coverage = Coverage.from_texts(texts)
-        self.sentences: dict[str, list[Sentence]] = {}
-        self.sentence_vectors = SentenceVectors(getattr(index, "path", None), embed_texts)
-        self.known: KnownAnswers | None = None
-        self.stock: dict[str, np.ndarray] = {}  # texts embedded by the stock model
-
-
-@dataclass(frozen=True)
-class Assessment:
-    """A question as retrieved and judged: its set-aside names, passages and signals."""
-
-    names: tuple[str, ...]
-    set_aside: list[str]
-    qvec: np.ndarray
-    passages: list[Passage]
-    signals: Signals
-
-
-@dataclass(frozen=True)
-class AnswerTools:
-    """What the answer builder uses, handed in by its owner (kb.api.KnowledgeBase).
-
-    The builder never reaches back into the knowledge base: it gets the current
-    build, a way to embed a question and a batch of texts, the search it answers
-    from, and (optionally) case-study matching.
-    """
-
-    index: Callable[[], Index]
-    embed_query: Callable[[str], list[float]]
-    embed_texts: Callable[[list[str]], Any]
-    clean_query: Callable[[str], str]
-    match_cases: Callable[..., list[Any]] | None = None
-    # Embeds texts with the stock model when the build uses an adapted one (a second
-    # reading of a question about to be refused, kb.answers.abstain); None otherwise.
-    embed_stock: Callable[[list[str]], Any] | None = None
-
-
-def _unit(v: Any) -> np.ndarray:
-    a = np.asarray(v, dtype=np.float32)
-    return a / (np.linalg.norm(a) or 1.0)
-
-
 class Answerer:
     """Builds answers over one knowledge base; caches what each build needs across questions."""
 
@@ -110,16 +53,19 @@ class Answerer:
         self.settings = settings
         self.tools = tools
         self._lock = threading.Lock()
-        self._build: tuple[str, _BuildCache] | None = None
+        self._build: tuple[str, BuildCache] | None = None
 
     # -- caches ---------------------------------------------------------------------
-    def build_cache(self, index: Index) -> _BuildCache:
+    def build_cache(self, index: Index) -> BuildCache:
         with self._lock:
             if self._build is None or self._build[0] != index.build_id:
-                self._build = (index.build_id, _BuildCache(index, self.tools.embed_texts))
+                self._build = (
+                    index.build_id,
+                    BuildCache(index, self.tools.embed_texts, self.tools.embed_answer_texts),
+                )
             return self._build[1]
 
-    def sentences_of(self, cache: _BuildCache, passage: Passage) -> list[Sentence]:
+    def sentences_of(self, cache: BuildCache, passage: Passage) -> list[Sentence]:
         found = cache.sentences.get(passage.chunk.id)
         if found is None:
             chunk = passage.chunk
@@ -139,14 +85,17 @@ class Answerer:
         candidates = self.candidates(
             cache, [Passage(index.chunks[chunk_id], 0.0, 0) for chunk_id in index.order]
         )
-        cache.sentence_vectors([c.text for c in candidates] + context_texts(candidates))
+        texts = [c.text for c in candidates] + context_texts(candidates)
+        cache.sentence_vectors(texts)
+        cache.answer_vectors(texts)
         if self.settings.answer_known_weight:
             self.known(cache).vectors()
         self.checklist().vectors(cache.sentence_vectors)
         cache.sentence_vectors.save()
+        cache.answer_vectors.save()
         self.case_studies("sharing services between councils")  # loads the case library
 
-    def known(self, cache: _BuildCache) -> KnownAnswers:
+    def known(self, cache: BuildCache) -> KnownAnswers:
         with self._lock:
             if cache.known is None:
                 cache.known = KnownAnswers(known_questions(self.settings), cache.sentence_vectors)
@@ -164,9 +113,10 @@ class Answerer:
             return self._answer(question, history, index, cache)
         finally:
             cache.sentence_vectors.save()  # the next process loads what this one embedded
+            cache.answer_vectors.save()
 
     def _answer(
-        self, question: str, history: Sequence[Any] | None, index: Index, cache: _BuildCache
+        self, question: str, history: Sequence[Any] | None, index: Index, cache: BuildCache
     ) -> Answer:
         question = self.tools.clean_query(question)
         query = retrieval_query(question, history, self.settings.max_question_chars)
@@ -175,7 +125,7 @@ class Answerer:
         if not passages or self.should_abstain(signals):
             return self.abstention(question, passages, signals.closeness, list(view.names))
         sources = passages[: self.settings.answer_source_passages]
-        answer = self.compose_answer(question, cache, qvec, sources)
+        answer = self.compose_answer(question, cache, qvec, sources, view.topic)
         answer.score = signals.closeness
         if set_aside:
             answer.scope_note = (
@@ -189,7 +139,7 @@ class Answerer:
         self.attach_extras(answer, cache, query, qvec, passages)
         return answer
 
-    def assess(self, cache: _BuildCache, index: Index, query: str) -> Assessment:
+    def assess(self, cache: BuildCache, index: Index, query: str) -> Assessment:
         """Retrieve for a query and gather what the abstention decision rests on.
 
         Names the library never mentions (the asker's council, a supplier) are set
@@ -213,11 +163,11 @@ class Answerer:
         # they are gone, so they could no longer be told apart there).
         kept = [n for n in names if n not in set_aside]
         signals = self.signals(cache, topic, qvec, passages, kept)
-        return Assessment(tuple(names), set_aside, qvec, passages, signals)
+        return Assessment(tuple(names), set_aside, topic, qvec, passages, signals)
 
     def signals(
         self,
-        cache: _BuildCache,
+        cache: BuildCache,
         query: str,
         qvec: np.ndarray,
         passages: list[Passage],
@@ -260,7 +210,7 @@ class Answerer:
             s.abstain_stock_threshold,
         )
 
-    def closeness(self, cache: _BuildCache, qvec: np.ndarray, passages: list[Passage]) -> float:
+    def closeness(self, cache: BuildCache, qvec: np.ndarray, passages: list[Passage]) -> float:
         """Mean of the best passage cosine and the best sentence cosine in the top passages.
 
         The sentence half keeps the signal steady when chunks grow (a longer
@@ -277,7 +227,7 @@ class Answerer:
             cache.sentence_vectors(sentences) @ qvec if sentences else None,
         )
 
-    def stock_closeness(self, cache: _BuildCache, query: str, passages: list[Passage]) -> float:
+    def stock_closeness(self, cache: BuildCache, query: str, passages: list[Passage]) -> float:
         """:meth:`closeness` with every vector taken from the stock model."""
         assert self.tools.embed_stock is not None
         top = passages[:CLOSENESS_PASSAGES]
@@ -288,19 +238,19 @@ class Answerer:
         new = [t for t in dict.fromkeys(chunks + sentences) if t not in cache.stock]
         vectors = self.tools.embed_stock([query, *new])
         for text, v in zip(new, vectors[1:], strict=True):
-            cache.stock[text] = _unit(v)
-        q = _unit(vectors[0])
+            cache.stock[text] = unit(v)
+        q = unit(vectors[0])
         return closeness_of(
             np.array([cache.stock[t] for t in chunks]) @ q,
             np.array([cache.stock[t] for t in sentences]) @ q if sentences else None,
         )
 
-    def _closeness_sentences(self, cache: _BuildCache, top: list[Passage]) -> list[str]:
+    def _closeness_sentences(self, cache: BuildCache, top: list[Passage]) -> list[str]:
         # A list names many things at once ("council tax, benefits, …"): closeness is
         # judged on whole sentences, as it was calibrated.
         return [s.text for p in top for s in self.sentences_of(cache, p) if s.kind == "sentence"]
 
-    def candidates(self, cache: _BuildCache, passages: list[Passage]) -> list[Candidate]:
+    def candidates(self, cache: BuildCache, passages: list[Passage]) -> list[Candidate]:
         return [
             Candidate(p, s.text, s.start, s.end, i, s.parts)
             for p in passages
@@ -308,12 +258,26 @@ class Answerer:
         ]
 
     def compose_answer(
-        self, question: str, cache: _BuildCache, qvec: np.ndarray, passages: list[Passage]
+        self,
+        question: str,
+        cache: BuildCache,
+        qvec: np.ndarray,
+        passages: list[Passage],
+        topic: str | None = None,
     ) -> Answer:
-        """The lead sentence and its support, numbered by source and verified."""
+        """The lead sentence and its support, numbered by source and verified.
+
+        ``qvec`` is the build model's vector of ``topic`` (the question as retrieved,
+        by default the question); the answer-sentence model, when there is one,
+        reads ``topic`` itself.
+        """
         s = self.settings
         candidates = self.candidates(cache, passages)
         texts = [c.text for c in candidates]
+        vectors = cache.answer_vectors
+        aq = qvec
+        if self.tools.embed_answer_query is not None and vectors is not cache.sentence_vectors:
+            aq = unit(self.tools.embed_answer_query(topic or question))
         weights = Scoring(
             s.answer_rank_prior,
             s.answer_context_weight,
@@ -325,13 +289,11 @@ class Answerer:
         composition = compose(
             question,
             candidates,
-            cache.sentence_vectors(texts),
-            qvec,
+            vectors(texts),
+            aq,
             s.answer_words,
             weights,
-            context_vectors=cache.sentence_vectors(context_texts(candidates))
-            if weights.context
-            else None,
+            context_vectors=vectors(context_texts(candidates)) if weights.context else None,
             # Read in its section: a case study's name in the heading is shared by every
             # sentence under it, so the question's other words decide between them.
             lexical=cache.terms.overlap(
@@ -360,7 +322,7 @@ class Answerer:
     def attach_extras(
         self,
         answer: Answer,
-        cache: _BuildCache,
+        cache: BuildCache,
         query: str,
         qvec: np.ndarray,
         passages: list[Passage],

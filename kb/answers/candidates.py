@@ -34,7 +34,8 @@ _LEANS_BACK = re.compile(
     r"In addition|Also|For example|For instance|Similarly|Instead|Indeed|Yet|In doing so|"
     r"Any such|In (?:this|that|these|each|both) cases?|The same|He|She|Or|And|Then|"
     r"More precisely|In particular|If anything|In other words|Moreover|Furthermore|Therefore|"
-    r"Thus|Hence|Consequently|Likewise|Nevertheless|Nonetheless|That said|Even so)\b"
+    r"Thus|Hence|Consequently|Likewise|Nevertheless|Nonetheless|That said|Even so|"
+    r"To some extent)\b"
 )
 
 

@@ -17,16 +17,21 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["SentenceVectors"]
+__all__ = ["ANSWER_FILE", "SentenceVectors"]
 
 FILE = "sentence-vectors.npz"
+# The same sentences by the answer-sentence model (kb/tuning/sentences.py).
+ANSWER_FILE = "answer-sentence-vectors.npz"
 
 
 class SentenceVectors:
     """Unit vectors of sentences, embedding only those not seen before."""
 
-    def __init__(self, folder: Path | None, embed_texts: Callable[[list[str]], Any]) -> None:
-        self.path = folder / FILE if folder is not None else None
+    def __init__(
+        self, folder: Path | None, embed_texts: Callable[[list[str]], Any], file: str = FILE
+    ) -> None:
+        self.path = folder / file if folder is not None else None
+        self._file = file
         self._embed = embed_texts
         self._lock = threading.Lock()
         self._vectors: dict[str, np.ndarray] = {}
@@ -58,7 +63,7 @@ class SentenceVectors:
             texts = list(self._vectors)
             vectors = np.vstack([self._vectors[t] for t in texts]).astype(np.float32)
             self._unsaved = 0
-        tmp = self.path.with_name(f".{FILE}.{os.getpid()}.{threading.get_ident()}.tmp")
+        tmp = self.path.with_name(f".{self._file}.{os.getpid()}.{threading.get_ident()}.tmp")
         try:
             with open(tmp, "wb") as fh:
                 np.savez(fh, texts=np.array(texts, dtype=str), vectors=vectors)

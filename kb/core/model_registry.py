@@ -27,6 +27,9 @@ __all__ = [
 ]
 
 INFO_FILE = "tuning.json"
+# The answer-sentence model lives inside the adapted model it was trained from
+# (kb/tuning/sentences.py), so it is kept and removed with it.
+SENTENCE_DIR = "sentences"
 KEEP_MODELS = 2
 
 
@@ -106,3 +109,9 @@ def switch_model(settings: Settings, path: Path) -> None:
 
 def disk_mb(path: Path) -> float:
     return round(sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20, 1)
+
+
+def answer_sentence_model(model: str) -> str | None:
+    """The answer-sentence model trained from ``model``, when ``kb tune`` made one."""
+    path = Path(model) / SENTENCE_DIR
+    return str(path) if Path(model).is_dir() and read_info(path) is not None else None

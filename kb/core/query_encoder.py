@@ -102,7 +102,8 @@ class QueryEncoder:
         return self._encode(list(texts))
 
 
-@lru_cache(maxsize=2)
+# The build's model, the stock one (a second reading) and the answer-sentence model.
+@lru_cache(maxsize=3)
 def query_encoder(model: str, device: str = "cpu", batch_size: int = 32) -> Any:
     """The fast encoder for ``model`` when it has the usual shape, else the standard one."""
     limit = mean_pooled(model) if Path(model).is_dir() else None

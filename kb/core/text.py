@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 
 __all__ = [
     "PUNCTUATION",
@@ -11,6 +12,7 @@ __all__ = [
     "collapse",
     "fold",
     "fold_with_offsets",
+    "holds_quote",
     "sentence_spans",
     "quoted_in",
     "split_sentences",
@@ -39,6 +41,19 @@ def fold(text: str) -> str:
     """
     text = unicodedata.normalize("NFKC", text).lower().translate(PUNCTUATION)
     return re.sub(r"\s+", " ", text).strip()
+
+
+def holds_quote(sentence: str, quotes: Sequence[str]) -> bool:
+    """The sentence holds one of the quotes, or is itself part of one (6+ words).
+
+    The gold sets' rule for "this sentence says it" (eval/README.md); an ellipsis
+    before a quote begun mid-list ("… location – where…") is a mark, not words.
+    """
+    text = fold(sentence.lstrip("… "))
+    return any(
+        q and (q in text or (len(text.split()) >= 6 and text in q))
+        for q in (fold(e) for e in quotes)
+    )
 
 
 def fold_with_offsets(text: str) -> tuple[str, list[int]]:

@@ -9,8 +9,11 @@ import shutil
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from kb.core.model_registry import (
     INFO_FILE,
@@ -51,6 +54,10 @@ class TuneResult:
     seconds: float = 0.0
     disk_mb: float = 0.0
     loss: float | None = None
+    # The answer-sentence model inside model_dir (kb/tuning/sentences.py), if any.
+    sentence_model: str | None = None
+    sentence_reused: bool = False
+    sentence_pairs: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -115,7 +122,7 @@ def collect_pairs(
     )[: settings.tune_max_pairs]
 
 
-def tune(
+def _tune_adapted(
     settings: Settings,
     index: Index,
     holdout: bool = False,
@@ -190,3 +197,62 @@ def tune(
         disk_mb(target),
         figures["loss"],
     )
+
+
+def tune(
+    settings: Settings,
+    index: Index,
+    holdout: bool = False,
+    force: bool = False,
+    progress: Callable[[int, int, float], None] | None = None,
+    half: int = 1,
+) -> TuneResult:
+    """Make the adapted model for this build's text, or re-use it, and make it current;
+    then its answer-sentence model (``settings.tune_sentences``).
+
+    Args:
+        holdout: leave half of the tune questions out of training (the models
+            the weights are chosen with, eval/tune_retrieval.py); not made current.
+        half: which half ``holdout`` leaves out (kb.core.questions.held_out).
+        force: train even when a model with the same inputs exists.
+    """
+    result = _tune_adapted(settings, index, holdout, force, progress, half)
+    if settings.tune_sentences:
+        _answer_sentences(settings, index, result, holdout, force, progress, half)
+    return result
+
+
+def _answer_sentences(
+    settings: Settings,
+    index: Index,
+    result: TuneResult,
+    holdout: bool,
+    force: bool,
+    progress: Callable[[int, int, float], None] | None,
+    half: int,
+) -> None:
+    from kb.core.query_encoder import query_encoder
+    from kb.tuning.sentences import library_sentences, sentence_model, sentence_pairs
+
+    adapted = Path(result.model_dir)
+    questions = tune_questions(settings.tune_question_files, holdout, half)
+    feedback = _feedback(settings)
+    sentences = library_sentences(index)
+    params = replace(
+        train_params(settings),
+        epochs=settings.tune_sentence_epochs,
+        learning_rate=settings.tune_sentence_learning_rate,
+        hard_negatives=True,
+    )
+
+    def make_pairs() -> list[TrainingPair]:
+        encoder = query_encoder(str(adapted), settings.embed_device, settings.embed_batch_size)
+        vectors = np.asarray(encoder.get_text_embedding_batch(sentences), dtype=np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        return sentence_pairs(sentences, questions, encoder.get_query_embedding, vectors, feedback)
+
+    inputs = [adapted.name, questions, [dict(r) for r in feedback], sentences]
+    path, reused = sentence_model(adapted, make_pairs, inputs, params, force, progress)
+    result.sentence_model = str(path) if path else None
+    result.sentence_reused = reused
+    result.sentence_pairs = int((read_info(path) or {}).get("pairs", 0)) if path else 0

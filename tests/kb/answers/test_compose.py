@@ -106,6 +106,7 @@ def test_a_sentence_that_leans_back_brings_its_antecedent() -> None:
         "Or",
         "More precisely,",
         "In particular,",
+        "To some extent this was helped because",
     ],
 )
 def test_an_example_or_a_contrast_brings_the_claim_it_serves(opening: str) -> None:

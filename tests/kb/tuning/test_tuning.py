@@ -158,7 +158,12 @@ def test_mine_pairs_on_an_index_without_extras(kb: KnowledgeBase) -> None:
 @pytest.mark.slow
 def test_tune_trains_reuses_switches_and_can_be_turned_off(copied_index: Settings) -> None:
     settings = copied_index.model_copy(
-        update={"tune_max_pairs": 48, "tune_batch_size": 16, "tune_max_tokens": 48}
+        update={
+            "tune_max_pairs": 48,
+            "tune_batch_size": 16,
+            "tune_max_tokens": 48,
+            "tune_sentences": False,  # tests/kb/tuning/test_sentences.py trains that one
+        }
     )
     shutil.rmtree(settings.data_dir / "models")  # start from the stock model
     assert active_model(settings) == settings.embed_model
