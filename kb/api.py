@@ -154,7 +154,7 @@ class KnowledgeBase:
 
     def _answer_sentence_tools(self) -> dict[str, Any]:
         """How answers embed sentences and the question with the answer-sentence model
-        (kb/tuning/sentences.py) when the build's model has one; nothing otherwise."""
+        (kb/tuning/answer_sentences.py) when the build's model has one; nothing otherwise."""
         if self._embedder_given or not self.settings.tune_sentences:
             return {}
         from kb.core.model_registry import active_model, answer_sentence_model

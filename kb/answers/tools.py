@@ -86,7 +86,7 @@ class AnswerTools:
     # Embeds texts with the stock model when the build uses an adapted one (a second
     # reading of a question about to be refused, kb.answers.abstain); None otherwise.
     embed_stock: Callable[[list[str]], Any] | None = None
-    # The answer-sentence model (kb/tuning/sentences.py), when the build's model has
+    # The answer-sentence model (kb/tuning/answer_sentences.py), when the build's model has
     # one: it chooses what an answer quotes. Retrieval and refusals keep embed_query.
     embed_answer_texts: Callable[[list[str]], Any] | None = None
     embed_answer_query: Callable[[str], list[float]] | None = None

@@ -20,7 +20,7 @@ import numpy as np
 __all__ = ["ANSWER_FILE", "SentenceVectors"]
 
 FILE = "sentence-vectors.npz"
-# The same sentences by the answer-sentence model (kb/tuning/sentences.py).
+# The same sentences by the answer-sentence model (kb/tuning/answer_sentences.py).
 ANSWER_FILE = "answer-sentence-vectors.npz"
 
 

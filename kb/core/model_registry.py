@@ -28,7 +28,7 @@ __all__ = [
 
 INFO_FILE = "tuning.json"
 # The answer-sentence model lives inside the adapted model it was trained from
-# (kb/tuning/sentences.py), so it is kept and removed with it.
+# (kb/tuning/answer_sentences.py), so it is kept and removed with it.
 SENTENCE_DIR = "sentences"
 KEEP_MODELS = 2
 

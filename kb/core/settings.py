@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     tune_hard_negatives: bool = False
     # At most this many pairs (a fixed random subset): bounds tuning time on a large library.
     tune_max_pairs: int = 4000
-    # Then the answer-sentence model (kb/tuning/sentences.py): the adapted model trained
+    # Then the answer-sentence model (kb/tuning/answer_sentences.py): the adapted model trained
     # on tune questions and the sentences holding their evidence, which answers use to
     # choose what to quote. Epochs and rate chosen on tune's cross-fitted halves.
     tune_sentences: bool = True

@@ -54,7 +54,7 @@ class TuneResult:
     seconds: float = 0.0
     disk_mb: float = 0.0
     loss: float | None = None
-    # The answer-sentence model inside model_dir (kb/tuning/sentences.py), if any.
+    # The answer-sentence model inside model_dir (kb/tuning/answer_sentences.py), if any.
     sentence_model: str | None = None
     sentence_reused: bool = False
     sentence_pairs: int = 0
@@ -123,21 +123,9 @@ def collect_pairs(
 
 
 def _tune_adapted(
-    settings: Settings,
-    index: Index,
-    holdout: bool = False,
-    force: bool = False,
-    progress: Callable[[int, int, float], None] | None = None,
-    half: int = 1,
+    settings: Settings, index: Index, holdout: bool, force: bool, progress: Any, half: int
 ) -> TuneResult:
-    """Make the adapted model for this build's text, or re-use it, and make it current.
-
-    Args:
-        holdout: leave half of the tune questions out of training (the model
-            the weights are chosen with, eval/tune_retrieval.py); not made current.
-        half: which half ``holdout`` leaves out (kb.core.questions.held_out).
-        force: train even when a model with the same inputs exists.
-    """
+    """The adapted model of :func:`tune`: trained or re-used, made current unless held out."""
     pairs = collect_pairs(settings, index, holdout, half)
     if not holdout:
         record_feedback_questions(settings, index)
@@ -232,7 +220,7 @@ def _answer_sentences(
     half: int,
 ) -> None:
     from kb.core.query_encoder import query_encoder
-    from kb.tuning.sentences import library_sentences, sentence_model, sentence_pairs
+    from kb.tuning.answer_sentences import library_sentences, sentence_model, sentence_pairs
 
     adapted = Path(result.model_dir)
     questions = tune_questions(settings.tune_question_files, holdout, half)

@@ -162,7 +162,7 @@ def test_tune_trains_reuses_switches_and_can_be_turned_off(copied_index: Setting
             "tune_max_pairs": 48,
             "tune_batch_size": 16,
             "tune_max_tokens": 48,
-            "tune_sentences": False,  # tests/kb/tuning/test_sentences.py trains that one
+            "tune_sentences": False,  # tests/kb/tuning/test_answer_sentences.py trains that one
         }
     )
     shutil.rmtree(settings.data_dir / "models")  # start from the stock model

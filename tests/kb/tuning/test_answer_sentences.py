@@ -20,7 +20,7 @@ from kb.core.settings import Settings
 from kb.core.store import IndexStore
 from kb.core.text import holds_quote
 from kb.tuning import tune
-from kb.tuning.sentences import library_sentences, sentence_pairs
+from kb.tuning.answer_sentences import library_sentences, sentence_pairs
 
 QUOTE = "South Hams and West Devon councils share a chief executive"
 
