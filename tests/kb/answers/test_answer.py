@@ -202,7 +202,12 @@ def test_audit_commission_citation_carries_currency_notice(kb: KnowledgeBase) ->
 def test_answer_without_changed_bodies_has_no_currency_notice(kb: KnowledgeBase) -> None:
     answer = kb.answer("What five conditions make shared services work in a reorganised landscape?")
     assert not answer.abstained
-    assert all(c.passage.chunk.doc_id.startswith("perago") for c in answer.citations[:1])
+    # It quotes the 2025 article (since the answer-sentence model, after a 2011 sentence
+    # on the "dimensions" of change: see the issue note), and nothing it says has changed.
+    quoted = {s.n for s in answer.sentences}
+    assert any(
+        c.passage.chunk.doc_id.startswith("perago") and c.n in quoted for c in answer.citations
+    )
     assert answer.notices == []
 
 
