@@ -61,9 +61,11 @@ def markdown(results: dict[str, Any]) -> str:
         lines += [
             "| tuning (`kb tune` in a fresh process, 2 cores) | figure |",
             "|---|---|",
-            f"| train the adapted model | {tuning['train_wall_s']} s ({tuning['steps']} steps, "
-            f"{sum(tuning['pairs'].values())} pairs) |",
-            f"| tuned model on disk | {tuning['disk_mb']} MB |",
+            f"| train the adapted model, then its answer-sentence model | "
+            f"{tuning['train_wall_s']} s (adapted {tuning['train_s']} s: {tuning['steps']} "
+            f"steps, {sum(tuning['pairs'].values())} pairs; answer-sentence "
+            f"{tuning.get('sentence_pairs', 0)} pairs) |",
+            f"| tuned models on disk | {tuning['disk_mb']} MB |",
             f"| second `kb tune` (re-used, no re-embed needed) | {tuning['reuse_wall_s']} s |",
             f"| re-embed the corpus with it (`kb ingest`) | {tuning['reembed_wall_s']} s |",
             "",

@@ -1,4 +1,5 @@
-"""`kb tune` as a user runs it: train the adapted model, re-use it, re-embed with it.
+"""`kb tune` as a user runs it: train the adapted model (and its answer-sentence model),
+re-use them, re-embed with the adapted one.
 
 python -m bench.tuning DATA_DIR     # an ingested data folder (bench/__main__ makes one)
 """
@@ -24,6 +25,8 @@ def bench_tuning(data_dir: Path) -> dict[str, Any]:
         "steps": made["steps"],
         "pairs": made["pairs"],
         "disk_mb": made["disk_mb"],
+        # The answer-sentence model is trained in the same run, after the adapted one.
+        "sentence_pairs": made.get("sentence_pairs", 0),
         "reuse_wall_s": round(reuse_wall, 1),
         "reused": reused["reused"],
         "reembed_wall_s": round(reembed_wall, 1),

@@ -244,3 +244,4 @@ def _answer_sentences(
     result.sentence_model = str(path) if path else None
     result.sentence_reused = reused
     result.sentence_pairs = int((read_info(path) or {}).get("pairs", 0)) if path else 0
+    result.disk_mb = disk_mb(adapted)  # the sentence model lives inside it
