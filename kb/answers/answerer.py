@@ -28,7 +28,7 @@ from kb.answers.question import (
     without_names,
 )
 from kb.answers.record import assemble, nearest_topics
-from kb.answers.sentences import Sentence, split_sentences
+from kb.answers.sentences import Sentence, quotable_sentences
 from kb.answers.tools import AnswerTools, Assessment, BuildCache, unit
 from kb.checklist.questions import load_checklist
 from kb.core.questions import known_questions
@@ -68,14 +68,8 @@ class Answerer:
     def sentences_of(self, cache: BuildCache, passage: Passage) -> list[Sentence]:
         found = cache.sentences.get(passage.chunk.id)
         if found is None:
-            chunk = passage.chunk
-            garbled = getattr(chunk, "is_garbled", None)
-            found = [
-                s
-                for s in split_sentences(chunk.text)
-                if not (garbled is not None and garbled(s.start, s.end))
-            ]
-            cache.sentences[chunk.id] = found
+            found = quotable_sentences(passage.chunk)
+            cache.sentences[passage.chunk.id] = found
         return found
 
     def warm(self) -> None:

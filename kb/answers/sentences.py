@@ -8,11 +8,11 @@ import threading
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from kb.core.text import ELISION, fold, sentence_spans
 
-__all__ = ["Sentence", "TermWeights", "split_sentences"]
+__all__ = ["Sentence", "TermWeights", "quotable_sentences", "split_sentences"]
 
 _BULLET = re.compile(r"^[•▪●◦\-–*]\s+")
 _ITEM_LINK = re.compile(r"\s(?:https?://|www\.)")
@@ -107,6 +107,17 @@ def split_sentences(text: str) -> list[Sentence]:
 
 # A cross-reference in brackets: where to read more, not something the library says.
 _POINTER = re.compile(r"^\((?:see|you can read)\b[^()]*\)\.?$", re.I)
+
+
+def quotable_sentences(chunk: Any) -> list[Sentence]:
+    """A chunk's sentences an answer may quote: :func:`split_sentences` without any that
+    overlap text marked garbled at ingest (two PDF columns run together)."""
+    garbled = getattr(chunk, "is_garbled", None)
+    return [
+        s
+        for s in split_sentences(chunk.text)
+        if not (garbled is not None and garbled(s.start, s.end))
+    ]
 
 
 def _without_brackets(body: str) -> str:

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from kb.answers.sentences import split_sentences
+from kb.answers.sentences import quotable_sentences
 from kb.core.model_registry import INFO_FILE, SENTENCE_DIR, read_info
 from kb.core.store import Index
 from kb.core.text import holds_quote
@@ -38,15 +38,11 @@ __all__ = ["SENTENCE_DIR", "library_sentences", "sentence_model", "sentence_pair
 
 
 def library_sentences(index: Index) -> list[str]:
-    """Every quotable sentence of the build, once (overlapping chunks repeat some),
-    without those marked garbled at ingest: what an answer can quote."""
-    out: dict[str, None] = {}
-    for chunk in index.chunks.values():
-        garbled = getattr(chunk, "is_garbled", None)
-        for s in split_sentences(chunk.text):
-            if not (garbled is not None and garbled(s.start, s.end)):
-                out[s.text] = None
-    return list(out)
+    """Every sentence of the build an answer can quote, once (overlapping chunks repeat
+    some)."""
+    return list(
+        dict.fromkeys(s.text for chunk in index.chunks.values() for s in quotable_sentences(chunk))
+    )
 
 
 def sentence_pairs(
