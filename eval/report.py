@@ -43,6 +43,8 @@ RETRIEVAL_SETTINGS = (
     "rrf_k",
     "dense_weight",
     "bm25_weight",
+    "rerank_answer_weight",
+    "answer_reranked_sources",
     "embed_batch_size",
 )
 LABELS = {

@@ -265,9 +265,9 @@ def forget_query_vectors(kb: KnowledgeBase) -> None:
     the first configuration timed on a question embeds it and the others
     read it from the cache.
     """
-    cache = getattr(kb, "_query_vectors", None)
-    if isinstance(cache, dict):
-        cache.clear()
+    forget = getattr(kb, "forget_query_vectors", None)
+    if callable(forget):
+        forget()
 
 
 def evaluate_retrieval(
@@ -285,6 +285,8 @@ def evaluate_retrieval(
     from kb.retrieval.search import MODES
 
     modes = list(modes or MODES)
+    if "hybrid" in modes:  # as the app does at start-up: every sentence embedded once
+        kb.answerer.warm()
     for mode in modes:  # load the model, Chroma and BM25 before timing anything
         kb.search("shared services warm-up", k=k, mode=mode)
     if progress:

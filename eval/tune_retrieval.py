@@ -32,6 +32,7 @@ from kb.api import KnowledgeBase
 from kb.core.settings import Settings, get_settings
 from kb.core.store import Index, IndexStore
 from kb.retrieval.focus import question_focus
+from kb.retrieval.rerank import SentenceScores
 from kb.retrieval.search import hybrid_search
 from kb.tuning import tune
 from kb.tuning.pairs import holdout_fold
@@ -73,11 +74,20 @@ def score(
     vectors: dict[str, list[float]],
     settings: Settings,
     focus: dict[str, list[float] | None] | None = None,
+    sentence_scores: Callable[[str], SentenceScores | None] | None = None,
 ) -> dict[str, float]:
+    """Kind-averaged Hit@1, Hit@5 and MRR@10; ``sentence_scores`` gives the second
+    stage's answer-sentence signal for a question (eval/tune_rerank.py)."""
     by_kind: dict[str, list[tuple[float, float, float]]] = {}
     for q in questions:
         passages = hybrid_search(
-            index, q.question, vectors[q.id], settings, 10, focus_embedding=(focus or {}).get(q.id)
+            index,
+            q.question,
+            vectors[q.id],
+            settings,
+            10,
+            focus_embedding=(focus or {}).get(q.id),
+            sentence_scores=sentence_scores(q.question) if sentence_scores else None,
         )
         rank = next((p.rank for p in passages if q.is_relevant(p.chunk.text)), None)
         row = (float(rank == 1), float(rank is not None and rank <= 5), 1.0 / rank if rank else 0.0)

@@ -99,6 +99,14 @@ class KnowledgeBase:
                 self._query_vectors[query] = cached
         return list(cached)
 
+    def forget_query_vectors(self) -> None:
+        """Forget the questions embedded so far, by either model (a timing run pays for
+        embedding each question in each configuration)."""
+        with self._lock:
+            self._query_vectors = {}
+        if self._answerer is not None:
+            self._answerer.forget_queries()
+
     def search(
         self,
         query: str,
@@ -130,7 +138,17 @@ class KnowledgeBase:
                 f"KB_EMBED_MODEL gives {len(embedding)} dimensions; run `kb ingest` to re-embed."
             )
         focus = focus_vector(query, self.settings, self.embed_query) if embedding else None
-        return hybrid_search(index, query, embedding, self.settings, k, filters, mode, focus)
+        scores = None
+        if mode == "hybrid" and self.settings.rerank_answer_weight > 0:
+            # The second stage's answer-sentence signal (kb.retrieval.rerank).
+            answerer = self.answerer
+            scores = answerer.sentence_scores(answerer.build_cache(index), query)
+        found = hybrid_search(
+            index, query, embedding, self.settings, k, filters, mode, focus, scores
+        )
+        if scores is not None:  # the next process loads the sentences scored here
+            self.answerer.build_cache(index).answer_vectors.save()
+        return found
 
     @property
     def answerer(self) -> Any:

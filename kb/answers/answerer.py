@@ -28,13 +28,14 @@ from kb.answers.question import (
     without_names,
 )
 from kb.answers.record import assemble, nearest_topics
-from kb.answers.sentences import Sentence, quotable_sentences
+from kb.answers.sentences import Sentence
 from kb.answers.tools import AnswerTools, Assessment, BuildCache, unit
 from kb.checklist.questions import load_checklist
 from kb.core.questions import known_questions
 from kb.core.results import Answer, Passage
 from kb.core.settings import Settings
 from kb.core.store import Index
+from kb.retrieval.rerank import SentenceScores
 from kb.retrieval.search import focus_vector, hybrid_search
 
 __all__ = ["AnswerTools", "Answerer", "Assessment"]
@@ -61,16 +62,29 @@ class Answerer:
             if self._build is None or self._build[0] != index.build_id:
                 self._build = (
                     index.build_id,
-                    BuildCache(index, self.tools.embed_texts, self.tools.embed_answer_texts),
+                    BuildCache(
+                        index,
+                        self.tools.embed_texts,
+                        self.tools.embed_answer_texts,
+                        self.tools.embed_answer_query,
+                    ),
                 )
             return self._build[1]
 
+    def forget_queries(self) -> None:
+        """Forget the questions the answer-sentence model has embedded."""
+        if self._build is not None and self._build[1].answer_queries is not None:
+            self._build[1].answer_queries.clear()
+
     def sentences_of(self, cache: BuildCache, passage: Passage) -> list[Sentence]:
-        found = cache.sentences.get(passage.chunk.id)
-        if found is None:
-            found = quotable_sentences(passage.chunk)
-            cache.sentences[passage.chunk.id] = found
-        return found
+        return cache.sentences_of(passage.chunk)
+
+    def sentence_scores(self, cache: BuildCache, query: str) -> SentenceScores | None:
+        """Retrieval's answer-sentence signal for ``query`` (:mod:`kb.retrieval.rerank`);
+        None when its weight is 0 or the build has no answer-sentence model."""
+        if self.settings.rerank_answer_weight <= 0:
+            return None
+        return cache.sentence_scores(query)
 
     def warm(self) -> None:
         """Embed every sentence of the library and the checklist now, so asks stay fast."""
@@ -82,6 +96,11 @@ class Answerer:
         texts = [c.text for c in candidates] + context_texts(candidates)
         cache.sentence_vectors(texts)
         cache.answer_vectors(texts)
+        if self.settings.rerank_answer_weight > 0 and cache.answer_queries is not None:
+            # What retrieval scores a passage without a quotable sentence by: its text.
+            cache.answer_vectors(
+                [c.text for c in index.chunks.values() if not cache.sentences_of(c)]
+            )
         if self.settings.answer_known_weight:
             self.known(cache).vectors()
         self.checklist().vectors(cache.sentence_vectors)
@@ -152,6 +171,9 @@ class Answerer:
             self.settings,
             max(self.settings.top_k, self.settings.answer_source_passages),
             focus_embedding=focus_vector(topic, self.settings, self.tools.embed_query),
+            sentence_scores=self.sentence_scores(cache, topic)
+            if self.settings.answer_reranked_sources
+            else None,
         )
         # Judged on the names left once the asker's own are set aside (in ``topic``
         # they are gone, so they could no longer be told apart there).
@@ -269,9 +291,8 @@ class Answerer:
         candidates = self.candidates(cache, passages)
         texts = [c.text for c in candidates]
         vectors = cache.answer_vectors
-        aq = qvec
-        if self.tools.embed_answer_query is not None and vectors is not cache.sentence_vectors:
-            aq = unit(self.tools.embed_answer_query(topic or question))
+        aq = cache.answer_query(topic or question)
+        aq = qvec if aq is None else aq
         weights = Scoring(
             s.answer_rank_prior,
             s.answer_context_weight,

@@ -7,7 +7,8 @@ knowledge base (no import circle between api, answers and llm).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,10 +16,11 @@ import numpy as np
 
 from kb.answers.abstain import Coverage, Signals
 from kb.answers.known import KnownAnswers
-from kb.answers.sentences import Sentence, TermWeights
+from kb.answers.sentences import Sentence, TermWeights, quotable_sentences
 from kb.answers.vectors import ANSWER_FILE, SentenceVectors
 from kb.core.results import Passage
 from kb.core.store import Index
+from kb.retrieval.rerank import SentenceScores
 
 __all__ = ["AnswerTools", "Assessment", "BuildCache", "unit"]
 
@@ -32,7 +34,9 @@ class BuildCache:
         index: Index,
         embed_texts: Callable[[list[str]], Any],
         embed_answer_texts: Callable[[list[str]], Any] | None = None,
+        embed_answer_query: Callable[[str], Any] | None = None,
     ) -> None:
+        self.chunks = index.chunks
         vectors = index.embeddings().astype(np.float32)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         self.vectors = vectors / np.where(norms == 0, 1, norms)
@@ -53,8 +57,56 @@ class BuildCache:
             if embed_answer_texts is not None
             else self.sentence_vectors
         )
+        # Questions embedded by the answer-sentence model; None when there is none.
+        self._embed_answer_query = embed_answer_query if embed_answer_texts else None
+        self.answer_queries: dict[str, np.ndarray] | None = (
+            {} if self._embed_answer_query is not None else None
+        )
+        self._lock = threading.Lock()
         self.known: KnownAnswers | None = None
         self.stock: dict[str, np.ndarray] = {}  # texts embedded by the stock model
+
+    def sentences_of(self, chunk: Any) -> list[Sentence]:
+        """The chunk's quotable sentences (kb.answers.sentences), split once per build."""
+        found = self.sentences.get(chunk.id)
+        if found is None:
+            found = quotable_sentences(chunk)
+            self.sentences[chunk.id] = found
+        return found
+
+    def answer_query(self, text: str) -> np.ndarray | None:
+        """``text`` embedded by the answer-sentence model (once), or None without one."""
+        if self._embed_answer_query is None or self.answer_queries is None:
+            return None
+        found = self.answer_queries.get(text)
+        if found is None:
+            found = unit(self._embed_answer_query(text))
+            with self._lock:
+                if len(self.answer_queries) >= 256:
+                    self.answer_queries.pop(next(iter(self.answer_queries)))
+                self.answer_queries[text] = found
+        return found
+
+    def sentence_scores(self, query: str) -> SentenceScores | None:
+        """For each chunk, the cosine of its best quotable sentence with ``query`` under
+        the answer-sentence model (its whole text when none is quotable): retrieval's
+        second-stage signal (kb.retrieval.rerank). None without that model."""
+        aq = self.answer_query(query)
+        if aq is None:
+            return None
+
+        def scores(chunk_ids: Sequence[str]) -> np.ndarray:
+            groups = [
+                [s.text for s in self.sentences_of(self.chunks[cid])] or [self.chunks[cid].text]
+                for cid in chunk_ids
+            ]
+            cosines = self.answer_vectors([t for g in groups for t in g]) @ aq
+            ends = np.cumsum([len(g) for g in groups])
+            return np.array(
+                [cosines[end - len(g) : end].max() for g, end in zip(groups, ends, strict=True)]
+            )
+
+        return scores
 
 
 @dataclass(frozen=True)

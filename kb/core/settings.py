@@ -116,6 +116,12 @@ class Settings(BaseSettings):
     rerank_fusion_weight: float = 1.0
     rerank_chunk_weight: float = 0.0
     rerank_sentence_weight: float = 0.0
+    # ... + answer_weight x the cosine of the chunk's best quotable sentence under the
+    # answer-sentence model (kb/tuning/answer_sentences.py), when the build has one: that
+    # model learnt which sentence answers a question. Chosen on both cross-fitted halves of
+    # tune by eval/tune_rerank.py (eval/reports/tuning-rerank.md); 0 turns it off. It
+    # orders search (kb search, the checklist's guidance passages, kb eval retrieval).
+    rerank_answer_weight: float = Field(default=3.0, ge=0.0)
 
     # Answers
     # About this many words in an answer's main part (the lead sentence always stays).
@@ -132,6 +138,10 @@ class Settings(BaseSettings):
     # answer_type_bonus what a sentence of the kind asked for gains (an amount for
     # "how much", a council for "which councils").
     answer_source_passages: int = Field(default=8, ge=1, le=20)
+    # Whether answers take their sources in the order the answer-sentence model's second
+    # stage gives (rerank_answer_weight). Off: on tune it gained answers nothing and
+    # refused one more out-of-scope question (eval/reports/tuning-rerank.md).
+    answer_reranked_sources: bool = False
     answer_rank_prior: float = 0.0
     answer_context_weight: float = Field(default=0.3, ge=0.0, le=1.0)
     answer_lexical_weight: float = Field(default=0.3, ge=0.0)

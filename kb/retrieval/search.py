@@ -9,7 +9,7 @@ from kb.core.results import Passage
 from kb.core.settings import Settings
 from kb.core.store import Index
 from kb.retrieval.focus import question_focus
-from kb.retrieval.rerank import rerank
+from kb.retrieval.rerank import SentenceScores, rerank
 
 MODES = ("hybrid", "dense", "bm25")
 
@@ -64,11 +64,14 @@ def hybrid_search(
     filters: SearchFilters | None = None,
     mode: str = "hybrid",
     focus_embedding: list[float] | None = None,
+    sentence_scores: SentenceScores | None = None,
 ) -> list[Passage]:
     """Top ``k`` passages; overlapping chunks of one section are returned once.
 
     ``focus_embedding`` embeds the asking part of a question that tells a situation
     first (:func:`kb.retrieval.focus.question_focus`); it adds one dense ranking.
+    ``sentence_scores`` scores candidates by their best sentence under the
+    answer-sentence model, for the second stage (:mod:`kb.retrieval.rerank`).
     """
     allowed = index.allowed_ids(filters or SearchFilters())
     n = max(settings.candidates, k * 3)
@@ -87,7 +90,7 @@ def hybrid_search(
         weights.append(settings.bm25_weight)
     fused = reciprocal_rank_fusion(rankings, weights, settings.rrf_k)
     if mode == "hybrid" and query_embedding is not None:
-        fused = rerank(index, query_embedding, fused, settings)
+        fused = rerank(index, query_embedding, fused, settings, sentence_scores)
     passages: list[Passage] = []
     for cid, score in fused:
         chunk = index.chunks.get(cid)

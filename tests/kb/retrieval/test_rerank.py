@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from kb.api import KnowledgeBase
 from kb.retrieval.rerank import rerank
@@ -67,3 +68,54 @@ def test_sentence_weight_brings_the_passage_with_the_matching_sentence_up(
     q = np.asarray(vec, np.float32) / np.linalg.norm(vec)
     top_best = kb.index.best_window_similarities([second[0].chunk.id], q)[0]
     assert top_best >= kb.index.best_window_similarities([first[0].chunk.id], q)[0] - 1e-6
+
+
+def test_answer_sentence_scores_are_each_chunks_best_quotable_sentence(kb: KnowledgeBase) -> None:
+    cache = kb.answerer.build_cache(kb.index)
+    question = "Can two councils share a chief executive?"
+    scores = cache.sentence_scores(question)
+    assert scores is not None  # the session's build has an answer-sentence model
+    aq = cache.answer_query(question)
+    chunks = list(kb.index.chunks.values())
+    bare = next(c for c in chunks if not cache.sentences_of(c))
+    some = [c for c in chunks if cache.sentences_of(c)][:5]
+    got = scores([c.id for c in [*some, bare]])
+    for chunk, value in zip([*some, bare], got, strict=True):
+        texts = [s.text for s in cache.sentences_of(chunk)] or [chunk.text]
+        assert value == pytest.approx(float((cache.answer_vectors(texts) @ aq).max()), abs=1e-5)
+
+
+def test_the_answer_weight_counts_only_with_scores_and_not_at_zero(kb: KnowledgeBase) -> None:
+    fused = _fused(kb, "x")
+    vec = kb.embed_query("shared waste contract")
+    off = {"rerank_chunk_weight": 0.0, "rerank_sentence_weight": 0.0}
+    ids = [c for c, _ in fused[:10]]
+    made_up = {cid: float(i) / 10 for i, cid in enumerate(ids)}  # last is best
+
+    def scores(chunk_ids):
+        return np.array([made_up.get(c, 0.0) for c in chunk_ids])
+
+    on = kb.settings.model_copy(update={**off, "rerank_candidates": 10})
+    assert rerank(kb.index, vec, fused, on, None) == fused
+    zero = on.model_copy(update={"rerank_answer_weight": 0.0})
+    assert rerank(kb.index, vec, fused, zero, scores) == fused
+    out = rerank(kb.index, vec, fused, on.model_copy(update={"rerank_answer_weight": 3.0}), scores)
+    assert out[0][0] == ids[-1] and out[10:] == fused[10:]
+
+
+def test_the_answer_sentence_model_brings_the_passage_that_answers_up(kb: KnowledgeBase) -> None:
+    """BM25 alone fills the top with Teckal passages ("set up" a company); East Kent's
+    lesson on how long it takes is found by its sentence."""
+    question = "How long does it take to set up a shared service?"
+    said = "can take a significant amount of time"
+    plain = KnowledgeBase(kb.settings.model_copy(update={"rerank_answer_weight": 0.0}))
+
+    def rank(base: KnowledgeBase) -> int:
+        found = [p.rank for p in base.search(question, k=10) if said in p.chunk.text]
+        return found[0] if found else 99
+
+    assert rank(kb) == 1 < rank(plain)
+    # Answers take their sources in the first stage's order unless told otherwise.
+    reordered = KnowledgeBase(kb.settings.model_copy(update={"answer_reranked_sources": True}))
+    answer = reordered.answer(question)
+    assert not answer.abstained and said in answer.sentences[0].text
