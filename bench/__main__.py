@@ -89,6 +89,15 @@ def markdown(results: dict[str, Any]) -> str:
             + f" | {r['first_query_s']} | {r['peak_rss_mb']} "
             + f"| {r.get('load_average_start')}–{r.get('load_average_end')} |"
         )
+    for name, r in query.items():
+        if "search_hybrid_first_stage" in r:
+            lines.append(
+                f"\n{name}: hybrid without the answer-sentence stage "
+                f"(`KB_RERANK_ANSWER_WEIGHT=0`), "
+                f"same run: p50 / p95 {r['search_hybrid_first_stage']['p50_ms']} / "
+                f"{r['search_hybrid_first_stage']['p95_ms']} ms = "
+                f"{r['hybrid_first_stage_over_floor_p95']}× the floor."
+            )
     builds = [r for r in query.values() if "write_build_s" in r]
     if builds:
         lines += ["", "| synthetic build | write s | build peak RSS MB |", "|---|---|---|"]

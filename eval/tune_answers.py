@@ -86,8 +86,8 @@ def main(argv: list[str]) -> int:
             if abstained:
                 judged.append(dict.fromkeys(METRICS, 0.0))
                 continue
-            passages = view.passages[: setting["answer_source_passages"]]
-            answer = composer.compose_answer(q.question, cache, view.qvec, passages)
+            passages = composer.sources(view)
+            answer = composer.compose_answer(q.question, cache, view.qvec, passages, view.topic)
             judged.append(judge_answer(q, answer.to_dict()))
         row: dict[str, Any] = dict(setting)
         row.update({m: round(float(np.mean([j[m] for j in judged])), 4) for m in METRICS})
@@ -155,8 +155,8 @@ def weak_lead(
     for q, view, abstained in retrieved:
         if abstained:
             continue
-        passages = view.passages[: setting["answer_source_passages"]]
-        answer = composer.compose_answer(q.question, cache, view.qvec, passages)
+        passages = composer.sources(view)
+        answer = composer.compose_answer(q.question, cache, view.qvec, passages, view.topic)
         leads.append((answer.support, judge_answer(q, answer.to_dict())["evidence_in_lead"]))
     support = np.array([s for s, _ in leads])
     threshold = round(float(np.percentile(support, WEAK_LEAD_PERCENTILE)), 2)

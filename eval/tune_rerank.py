@@ -11,12 +11,13 @@ the half is scored with each weight (kind-averaged, as ``eval/tune_retrieval.py`
 scores). The chosen weight has the best MRR@10 averaged over the two halves; ties
 go to the smaller weight.
 
-Answers may take their sources in that order too (``answer_reranked_sources``): with
-the chosen weight, each half's questions are answered both ways and scored as
-``kb eval answers`` scores them, with tune's out-of-scope questions refused or not.
-Answers take it only if the lead or the answer figure gains and no more out-of-scope
-questions are answered (issue 13: out-of-scope refusals no worse). The test split is
-never read.
+Answers may take their sources in that order too (``answer_reranked_sources``), or keep
+the first stage's and add the stage's best one or two passages they leave out
+(``answer_rerank_extra``): with the chosen weight, each half's questions are answered
+each way and scored as ``kb eval answers`` scores them, with tune's out-of-scope
+questions refused or not. Answers take a way only if the lead or the answer figure gains
+and no more out-of-scope questions are answered (issue 13: out-of-scope refusals no
+worse). The test split is never read.
 """
 
 from __future__ import annotations
@@ -34,6 +35,19 @@ from kb.core.settings import get_settings
 
 WEIGHTS = (0.0, 0.5, 1.0, 2.0, 3.0, 4.0)
 ANSWER_METRICS = ("evidence_in_lead", "evidence_in_answer", "evidence_in_citations")
+# The ways answers may use the stage (kb.answers.answerer.Answerer.assess and sources).
+SOURCES: dict[str, dict[str, Any]] = {
+    "first stage": {"answer_reranked_sources": False, "answer_rerank_extra": 0},
+    "first stage + the stage's best passage": {
+        "answer_reranked_sources": False,
+        "answer_rerank_extra": 1,
+    },
+    "first stage + the stage's best two": {
+        "answer_reranked_sources": False,
+        "answer_rerank_extra": 2,
+    },
+    "re-ordered": {"answer_reranked_sources": True, "answer_rerank_extra": 0},
+}
 
 
 def answer_figures(
@@ -86,21 +100,17 @@ def main(argv: list[str]) -> int:
 
     best = max(WEIGHTS, key=lambda w: (round(mean(w, "mrr@10"), 4), -w))
     out_of_scope = [q.question for q in load_out_of_scope(split="tune")]
-    answers: dict[bool, dict[str, int]] = {}
-    for reranked in (False, True):
+    answers: dict[str, dict[str, int]] = {}
+    for label, ways in SOURCES.items():
         rows = [
             answer_figures(
-                KnowledgeBase(
-                    held.model_copy(
-                        update={"rerank_answer_weight": best, "answer_reranked_sources": reranked}
-                    )
-                ),
+                KnowledgeBase(held.model_copy(update={"rerank_answer_weight": best, **ways})),
                 questions,
                 out_of_scope if half == 1 else [],  # the same set: refused once, by half 1's
             )
             for half, (held, questions) in held_out_sets.items()
         ]
-        answers[reranked] = {k: sum(r[k] for r in rows) for k in rows[0]}
+        answers[label] = {k: sum(r[k] for r in rows) for k in rows[0]}
     lines = [
         "# The answer-sentence model in retrieval's second stage, chosen on the tune split",
         "",
@@ -125,17 +135,18 @@ def main(argv: list[str]) -> int:
         "",
         f"Answers with weight {best}, both halves ({n} questions; tune's "
         f"{len(out_of_scope)} out-of-scope questions with half 1's models). "
-        f"In use: answer_reranked_sources={base.answer_reranked_sources}.",
+        f"In use: answer_reranked_sources={base.answer_reranked_sources}, "
+        f"answer_rerank_extra={base.answer_rerank_extra}.",
         "",
         "| answer sources | evidence in lead | in answer | in citations | in-scope refused "
         "| out-of-scope refused |",
         "|---|---|---|---|---|---|",
     ]
     lines += [
-        f"| {'re-ordered' if reranked else 'first stage'} | "
+        f"| {label} | "
         + " | ".join(str(row[k]) for k in (*ANSWER_METRICS, "refused"))
         + f" | {row['out_of_scope_refused']} of {len(out_of_scope)} |"
-        for reranked, row in answers.items()
+        for label, row in answers.items()
     ]
     out = EVAL_DIR / "reports" / "tuning-rerank.md"
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")

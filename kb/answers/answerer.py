@@ -35,8 +35,8 @@ from kb.core.questions import known_questions
 from kb.core.results import Answer, Passage
 from kb.core.settings import Settings
 from kb.core.store import Index
-from kb.retrieval.rerank import SentenceScores
-from kb.retrieval.search import focus_vector, hybrid_search
+from kb.retrieval.rerank import SentenceScores, rerank
+from kb.retrieval.search import focus_vector, fused_candidates, top_passages
 
 __all__ = ["AnswerTools", "Answerer", "Assessment"]
 
@@ -137,7 +137,7 @@ class Answerer:
         passages, signals, set_aside, qvec = view.passages, view.signals, view.set_aside, view.qvec
         if not passages or self.should_abstain(signals):
             return self.abstention(question, passages, signals.closeness, list(view.names))
-        sources = passages[: self.settings.answer_source_passages]
+        sources = self.sources(view)
         answer = self.compose_answer(question, cache, qvec, sources, view.topic)
         answer.score = signals.closeness
         if set_aside:
@@ -164,22 +164,47 @@ class Answerer:
         topic = without_names(query, set_aside)
         qvec = np.asarray(self.tools.embed_query(topic), dtype=np.float32)
         qvec /= np.linalg.norm(qvec) or 1.0
-        passages = hybrid_search(
+        k = max(self.settings.top_k, self.settings.answer_source_passages)
+        qlist = qvec.tolist()
+        fused = fused_candidates(
             index,
             topic,
-            qvec.tolist(),
+            qlist,
             self.settings,
-            max(self.settings.top_k, self.settings.answer_source_passages),
+            k,
             focus_embedding=focus_vector(topic, self.settings, self.tools.embed_query),
-            sentence_scores=self.sentence_scores(cache, topic)
-            if self.settings.answer_reranked_sources
-            else None,
         )
+        reordered = self.settings.answer_reranked_sources
+        wanted = reordered or self.settings.answer_rerank_extra > 0
+        scores = self.sentence_scores(cache, topic) if wanted else None
+        passages = top_passages(
+            index, rerank(index, qlist, fused, self.settings, scores if reordered else None), k
+        )
+        extra: list[Passage] = []
+        if scores is not None and not reordered and self.settings.answer_rerank_extra:
+            # The answer-sentence stage's best passages, for sources() to add when the
+            # first stage's best leave them out.
+            extra = top_passages(
+                index,
+                rerank(index, qlist, fused, self.settings, scores),
+                self.settings.answer_rerank_extra,
+            )
         # Judged on the names left once the asker's own are set aside (in ``topic``
         # they are gone, so they could no longer be told apart there).
         kept = [n for n in names if n not in set_aside]
         signals = self.signals(cache, topic, qvec, passages, kept)
-        return Assessment(tuple(names), set_aside, topic, qvec, passages, signals)
+        return Assessment(tuple(names), set_aside, topic, qvec, passages, signals, tuple(extra))
+
+    def sources(self, view: Assessment) -> list[Passage]:
+        """The passages an answer draws on: the first stage's best, then those of the
+        answer-sentence stage's best they leave out (``answer_rerank_extra``)."""
+        chosen = list(view.passages[: self.settings.answer_source_passages])
+        for p in view.extra:
+            # A chunk overlapping a source still adds the sentences beyond the overlap;
+            # those both hold are one near-duplicate, quoted once (kb.answers.compose).
+            if p.chunk.id not in {c.chunk.id for c in chosen}:
+                chosen.append(replace(p, rank=len(chosen) + 1))
+        return chosen
 
     def signals(
         self,

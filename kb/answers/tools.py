@@ -119,6 +119,8 @@ class Assessment:
     qvec: np.ndarray
     passages: list[Passage]
     signals: Signals
+    # The answer-sentence stage's best passages (kb.answers.answerer.Answerer.sources).
+    extra: tuple[Passage, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -142,6 +142,10 @@ class Settings(BaseSettings):
     # stage gives (rerank_answer_weight). Off: on tune it gained answers nothing and
     # refused one more out-of-scope question (eval/reports/tuning-rerank.md).
     answer_reranked_sources: bool = False
+    # With the first stage's order, answers also draw on this many of the answer-sentence
+    # stage's best passages when those leave them out: on tune, lead +5 and answer +5 of
+    # 347 for 1, lead +0 for 2 (eval/reports/tuning-rerank.md). 0 turns it off.
+    answer_rerank_extra: int = Field(default=1, ge=0, le=5)
     answer_rank_prior: float = 0.0
     answer_context_weight: float = Field(default=0.3, ge=0.0, le=1.0)
     answer_lexical_weight: float = Field(default=0.3, ge=0.0)

@@ -51,8 +51,51 @@ def dense_ranking(
     return sorted(scores, key=lambda cid: scores[cid], reverse=True)[:n]
 
 
-def _overlaps(a: Chunk, b: Chunk) -> bool:
+def overlaps(a: Chunk, b: Chunk) -> bool:
+    """Whether two chunks share text (overlapping chunks of one document)."""
     return a.doc_id == b.doc_id and a.start < b.end and b.start < a.end
+
+
+def fused_candidates(
+    index: Index,
+    query: str,
+    query_embedding: list[float] | None,
+    settings: Settings,
+    k: int,
+    filters: SearchFilters | None = None,
+    mode: str = "hybrid",
+    focus_embedding: list[float] | None = None,
+) -> list[tuple[str, float]]:
+    """The first stage: chunk ids by their weighted RRF score, best first."""
+    allowed = index.allowed_ids(filters or SearchFilters())
+    n = max(settings.candidates, k * 3)
+    rankings: list[list[str]] = []
+    weights: list[float] = []
+    if mode in ("hybrid", "dense") and query_embedding is not None:
+        rankings.append(dense_ranking(index, query_embedding, n, allowed, settings.window_weight))
+        weights.append(settings.dense_weight)
+        if focus_embedding is not None and settings.focus_weight > 0:
+            rankings.append(
+                dense_ranking(index, focus_embedding, n, allowed, settings.window_weight)
+            )
+            weights.append(settings.focus_weight)
+    if mode in ("hybrid", "bm25"):
+        rankings.append([cid for cid, _ in index.bm25_search(query, n, allowed)])
+        weights.append(settings.bm25_weight)
+    return reciprocal_rank_fusion(rankings, weights, settings.rrf_k)
+
+
+def top_passages(index: Index, ranked: Sequence[tuple[str, float]], k: int) -> list[Passage]:
+    """The first ``k`` of ``ranked`` as passages; a chunk overlapping one before is skipped."""
+    passages: list[Passage] = []
+    for cid, score in ranked:
+        chunk = index.chunks.get(cid)
+        if chunk is None or any(overlaps(chunk, p.chunk) for p in passages):
+            continue
+        passages.append(Passage(chunk, score, len(passages) + 1))
+        if len(passages) == k:
+            break
+    return passages
 
 
 def hybrid_search(
@@ -73,33 +116,12 @@ def hybrid_search(
     ``sentence_scores`` scores candidates by their best sentence under the
     answer-sentence model, for the second stage (:mod:`kb.retrieval.rerank`).
     """
-    allowed = index.allowed_ids(filters or SearchFilters())
-    n = max(settings.candidates, k * 3)
-    rankings: list[list[str]] = []
-    weights: list[float] = []
-    if mode in ("hybrid", "dense") and query_embedding is not None:
-        rankings.append(dense_ranking(index, query_embedding, n, allowed, settings.window_weight))
-        weights.append(settings.dense_weight)
-        if focus_embedding is not None and settings.focus_weight > 0:
-            rankings.append(
-                dense_ranking(index, focus_embedding, n, allowed, settings.window_weight)
-            )
-            weights.append(settings.focus_weight)
-    if mode in ("hybrid", "bm25"):
-        rankings.append([cid for cid, _ in index.bm25_search(query, n, allowed)])
-        weights.append(settings.bm25_weight)
-    fused = reciprocal_rank_fusion(rankings, weights, settings.rrf_k)
+    fused = fused_candidates(
+        index, query, query_embedding, settings, k, filters, mode, focus_embedding
+    )
     if mode == "hybrid" and query_embedding is not None:
         fused = rerank(index, query_embedding, fused, settings, sentence_scores)
-    passages: list[Passage] = []
-    for cid, score in fused:
-        chunk = index.chunks.get(cid)
-        if chunk is None or any(_overlaps(chunk, p.chunk) for p in passages):
-            continue
-        passages.append(Passage(chunk, score, len(passages) + 1))
-        if len(passages) == k:
-            break
-    return passages
+    return top_passages(index, fused, k)
 
 
 def focus_vector(
