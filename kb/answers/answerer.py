@@ -36,7 +36,7 @@ from kb.core.results import Answer, Passage
 from kb.core.settings import Settings
 from kb.core.store import Index
 from kb.retrieval.rerank import SentenceScores, rerank
-from kb.retrieval.search import focus_vector, fused_candidates, top_passages
+from kb.retrieval.search import SearchQuery, focus_vector, fused_candidates, top_passages
 
 __all__ = ["AnswerTools", "Answerer", "Assessment"]
 
@@ -166,14 +166,9 @@ class Answerer:
         qvec /= np.linalg.norm(qvec) or 1.0
         k = max(self.settings.top_k, self.settings.answer_source_passages)
         qlist = qvec.tolist()
-        fused = fused_candidates(
-            index,
-            topic,
-            qlist,
-            self.settings,
-            k,
-            focus_embedding=focus_vector(topic, self.settings, self.tools.embed_query),
-        )
+        focus = focus_vector(topic, self.settings, self.tools.embed_query)
+        search = SearchQuery(topic, qlist, k, focus_embedding=focus)
+        fused = fused_candidates(index, search, self.settings)
         reordered = self.settings.answer_reranked_sources
         wanted = reordered or self.settings.answer_rerank_extra > 0
         scores = self.sentence_scores(cache, topic) if wanted else None

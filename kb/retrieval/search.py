@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from kb.core.records import Chunk, SearchFilters
 from kb.core.results import Passage
@@ -56,31 +57,35 @@ def overlaps(a: Chunk, b: Chunk) -> bool:
     return a.doc_id == b.doc_id and a.start < b.end and b.start < a.end
 
 
-def fused_candidates(
-    index: Index,
-    query: str,
-    query_embedding: list[float] | None,
-    settings: Settings,
-    k: int,
-    filters: SearchFilters | None = None,
-    mode: str = "hybrid",
-    focus_embedding: list[float] | None = None,
-) -> list[tuple[str, float]]:
+@dataclass(frozen=True)
+class SearchQuery:
+    """What the first stage searches with: the text (BM25), its embedding (dense), how
+    many passages are wanted, the filters, the mode, and the asking part's embedding."""
+
+    text: str
+    embedding: list[float] | None
+    k: int
+    filters: SearchFilters | None = None
+    mode: str = "hybrid"
+    focus_embedding: list[float] | None = None
+
+
+def fused_candidates(index: Index, q: SearchQuery, settings: Settings) -> list[tuple[str, float]]:
     """The first stage: chunk ids by their weighted RRF score, best first."""
-    allowed = index.allowed_ids(filters or SearchFilters())
-    n = max(settings.candidates, k * 3)
+    allowed = index.allowed_ids(q.filters or SearchFilters())
+    n = max(settings.candidates, q.k * 3)
     rankings: list[list[str]] = []
     weights: list[float] = []
-    if mode in ("hybrid", "dense") and query_embedding is not None:
-        rankings.append(dense_ranking(index, query_embedding, n, allowed, settings.window_weight))
+    if q.mode in ("hybrid", "dense") and q.embedding is not None:
+        rankings.append(dense_ranking(index, q.embedding, n, allowed, settings.window_weight))
         weights.append(settings.dense_weight)
-        if focus_embedding is not None and settings.focus_weight > 0:
+        if q.focus_embedding is not None and settings.focus_weight > 0:
             rankings.append(
-                dense_ranking(index, focus_embedding, n, allowed, settings.window_weight)
+                dense_ranking(index, q.focus_embedding, n, allowed, settings.window_weight)
             )
             weights.append(settings.focus_weight)
-    if mode in ("hybrid", "bm25"):
-        rankings.append([cid for cid, _ in index.bm25_search(query, n, allowed)])
+    if q.mode in ("hybrid", "bm25"):
+        rankings.append([cid for cid, _ in index.bm25_search(q.text, n, allowed)])
         weights.append(settings.bm25_weight)
     return reciprocal_rank_fusion(rankings, weights, settings.rrf_k)
 
@@ -116,9 +121,8 @@ def hybrid_search(
     ``sentence_scores`` scores candidates by their best sentence under the
     answer-sentence model, for the second stage (:mod:`kb.retrieval.rerank`).
     """
-    fused = fused_candidates(
-        index, query, query_embedding, settings, k, filters, mode, focus_embedding
-    )
+    q = SearchQuery(query, query_embedding, k, filters, mode, focus_embedding)
+    fused = fused_candidates(index, q, settings)
     if mode == "hybrid" and query_embedding is not None:
         fused = rerank(index, query_embedding, fused, settings, sentence_scores)
     return top_passages(index, fused, k)
