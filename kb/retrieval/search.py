@@ -52,7 +52,7 @@ def dense_ranking(
     return sorted(scores, key=lambda cid: scores[cid], reverse=True)[:n]
 
 
-def overlaps(a: Chunk, b: Chunk) -> bool:
+def _overlaps(a: Chunk, b: Chunk) -> bool:
     """Whether two chunks share text (overlapping chunks of one document)."""
     return a.doc_id == b.doc_id and a.start < b.end and b.start < a.end
 
@@ -95,7 +95,7 @@ def top_passages(index: Index, ranked: Sequence[tuple[str, float]], k: int) -> l
     passages: list[Passage] = []
     for cid, score in ranked:
         chunk = index.chunks.get(cid)
-        if chunk is None or any(overlaps(chunk, p.chunk) for p in passages):
+        if chunk is None or any(_overlaps(chunk, p.chunk) for p in passages):
             continue
         passages.append(Passage(chunk, score, len(passages) + 1))
         if len(passages) == k:
