@@ -159,7 +159,7 @@ def measure(data_dir: Path, n_questions: int = QUESTIONS) -> dict[str, Any]:
     # The same search without the answer-sentence stage, in the same run: what the stage's
     # second query embedding costs (kb/retrieval/rerank.py).
     first_stage = None
-    if not synthetic and kb.answerer.build_cache(kb.index).answer_queries is not None:
+    if not synthetic and kb.answerer.build_cache(kb.index).has_answer_model:
         first_stage = KnowledgeBase(kb.settings.model_copy(update={"rerank_answer_weight": 0}))
         first_stage.search("warm up", k=10)
         times["hybrid_first_stage"] = []

@@ -78,7 +78,7 @@ def main(argv: list[str]) -> int:
         kb = KnowledgeBase(held)
         cache = kb.answerer.build_cache(index)
         kb.answerer.warm()
-        if cache.answer_queries is None:
+        if not cache.has_answer_model:
             raise SystemExit("The held-out model has no answer-sentence model (KB_TUNE_SENTENCES).")
         questions = [q for q in load_questions(split="tune") if held_out(q.id, half)]
         sizes[half] = len(questions)

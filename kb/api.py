@@ -138,16 +138,15 @@ class KnowledgeBase:
                 f"KB_EMBED_MODEL gives {len(embedding)} dimensions; run `kb ingest` to re-embed."
             )
         focus = focus_vector(query, self.settings, self.embed_query) if embedding else None
-        scores = None
-        if mode == "hybrid" and self.settings.rerank_answer_weight > 0:
-            # The second stage's answer-sentence signal (kb.retrieval.rerank).
-            answerer = self.answerer
-            scores = answerer.sentence_scores(answerer.build_cache(index), query)
+        if mode != "hybrid" or self.settings.rerank_answer_weight <= 0:
+            return hybrid_search(index, query, embedding, self.settings, k, filters, mode, focus)
+        # The second stage's answer-sentence signal (kb.retrieval.rerank).
+        cache = self.answerer.build_cache(index)
+        scores = self.answerer.sentence_scores(cache, query)
         found = hybrid_search(
             index, query, embedding, self.settings, k, filters, mode, focus, scores
         )
-        if scores is not None:  # the next process loads the sentences scored here
-            self.answerer.build_cache(index).answer_vectors.save()
+        cache.answer_vectors.save()  # the next process loads the sentences scored here
         return found
 
     @property

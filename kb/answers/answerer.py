@@ -73,8 +73,8 @@ class Answerer:
 
     def forget_queries(self) -> None:
         """Forget the questions the answer-sentence model has embedded."""
-        if self._build is not None and self._build[1].answer_queries is not None:
-            self._build[1].answer_queries.clear()
+        if self._build is not None:
+            self._build[1].forget_queries()
 
     def sentences_of(self, cache: BuildCache, passage: Passage) -> list[Sentence]:
         return cache.sentences_of(passage.chunk)
@@ -96,7 +96,7 @@ class Answerer:
         texts = [c.text for c in candidates] + context_texts(candidates)
         cache.sentence_vectors(texts)
         cache.answer_vectors(texts)
-        if self.settings.rerank_answer_weight > 0 and cache.answer_queries is not None:
+        if self.settings.rerank_answer_weight > 0 and cache.has_answer_model:
             # What retrieval scores a passage without a quotable sentence by: its text.
             cache.answer_vectors(
                 [c.text for c in index.chunks.values() if not cache.sentences_of(c)]

@@ -7,9 +7,9 @@ knowledge base (no import circle between api, answers and llm).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -57,12 +57,10 @@ class BuildCache:
             if embed_answer_texts is not None
             else self.sentence_vectors
         )
-        # Questions embedded by the answer-sentence model; None when there is none.
+        # Embeds a question by the answer-sentence model; None when there is none.
         self._embed_answer_query = embed_answer_query if embed_answer_texts else None
-        self.answer_queries: dict[str, np.ndarray] | None = (
-            {} if self._embed_answer_query is not None else None
-        )
-        self._lock = threading.Lock()
+        # One question is embedded once, for search's second stage and the answer alike.
+        self._answer_query = lru_cache(maxsize=256)(self._embed_answer)
         self.known: KnownAnswers | None = None
         self.stock: dict[str, np.ndarray] = {}  # texts embedded by the stock model
 
@@ -74,18 +72,22 @@ class BuildCache:
             self.sentences[chunk.id] = found
         return found
 
+    @property
+    def has_answer_model(self) -> bool:
+        """Whether the build has an answer-sentence model (kb/tuning/answer_sentences.py)."""
+        return self._embed_answer_query is not None
+
     def answer_query(self, text: str) -> np.ndarray | None:
         """``text`` embedded by the answer-sentence model (once), or None without one."""
-        if self._embed_answer_query is None or self.answer_queries is None:
-            return None
-        found = self.answer_queries.get(text)
-        if found is None:
-            found = unit(self._embed_answer_query(text))
-            with self._lock:
-                if len(self.answer_queries) >= 256:
-                    self.answer_queries.pop(next(iter(self.answer_queries)))
-                self.answer_queries[text] = found
-        return found
+        return self._answer_query(text) if self.has_answer_model else None
+
+    def forget_queries(self) -> None:
+        """Forget the questions embedded by the answer-sentence model (for timing runs)."""
+        self._answer_query.cache_clear()
+
+    def _embed_answer(self, text: str) -> np.ndarray:
+        assert self._embed_answer_query is not None
+        return unit(self._embed_answer_query(text))
 
     def sentence_scores(self, query: str) -> SentenceScores | None:
         """For each chunk, the cosine of its best quotable sentence with ``query`` under
