@@ -174,19 +174,25 @@ class KnowledgeBase:
         (kb/tuning/answer_sentences.py) when the build's model has one; nothing otherwise."""
         if self._embedder_given or not self.settings.tune_sentences:
             return {}
-        from kb.core.model_registry import active_model, answer_sentence_model
+        from kb.core.model_registry import active_model, answer_sentence_model, read_info
         from kb.core.query_encoder import query_encoder
 
         model = answer_sentence_model(build_model(self.index) or active_model(self.settings))
         if model is None:
             return {}
+        # The model is retrained in place when only its own settings change: its hash
+        # tells the encoder cache and the saved vectors which training they belong to.
+        revision = str((read_info(Path(model)) or {}).get("hash", ""))
 
         def encoder() -> Any:  # loaded on first use; cached across builds by path
-            return query_encoder(model, self.settings.embed_device, self.settings.embed_batch_size)
+            return query_encoder(
+                model, self.settings.embed_device, self.settings.embed_batch_size, revision
+            )
 
         return {
             "embed_answer_texts": lambda texts: encoder().get_text_embedding_batch(texts),
             "embed_answer_query": lambda text: encoder().get_query_embedding(text),
+            "answer_model_id": revision,
         }
 
     def _adapted(self) -> bool:

@@ -67,6 +67,7 @@ class Answerer:
                         self.tools.embed_texts,
                         self.tools.embed_answer_texts,
                         self.tools.embed_answer_query,
+                        self.tools.answer_model_id,
                     ),
                 )
             return self._build[1]

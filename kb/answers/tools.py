@@ -35,6 +35,7 @@ class BuildCache:
         embed_texts: Callable[[list[str]], Any],
         embed_answer_texts: Callable[[list[str]], Any] | None = None,
         embed_answer_query: Callable[[str], Any] | None = None,
+        answer_model_id: str = "",
     ) -> None:
         self.chunks = index.chunks
         vectors = index.embeddings().astype(np.float32)
@@ -53,7 +54,9 @@ class BuildCache:
         # What answers choose sentences by: the answer-sentence model's vectors, or the
         # build model's when there is none.
         self.answer_vectors = (
-            SentenceVectors(getattr(index, "path", None), embed_answer_texts, ANSWER_FILE)
+            SentenceVectors(
+                getattr(index, "path", None), embed_answer_texts, ANSWER_FILE, answer_model_id
+            )
             if embed_answer_texts is not None
             else self.sentence_vectors
         )
@@ -146,6 +149,7 @@ class AnswerTools:
     # one: it chooses what an answer quotes. Retrieval and refusals keep embed_query.
     embed_answer_texts: Callable[[list[str]], Any] | None = None
     embed_answer_query: Callable[[str], list[float]] | None = None
+    answer_model_id: str = ""  # its training hash: which model the saved vectors are by
 
 
 def unit(v: Any) -> np.ndarray:

@@ -28,10 +28,18 @@ class SentenceVectors:
     """Unit vectors of sentences, embedding only those not seen before."""
 
     def __init__(
-        self, folder: Path | None, embed_texts: Callable[[list[str]], Any], file: str = FILE
+        self,
+        folder: Path | None,
+        embed_texts: Callable[[list[str]], Any],
+        file: str = FILE,
+        model_id: str = "",
     ) -> None:
         self.path = folder / file if folder is not None else None
         self._file = file
+        # Which model made the vectors: a model retrained in the same folder (the
+        # answer-sentence model, after a change to its own settings) must not be read
+        # back with the old one's vectors.
+        self._model_id = model_id
         self._embed = embed_texts
         self._lock = threading.Lock()
         self._vectors: dict[str, np.ndarray] = {}
@@ -39,7 +47,10 @@ class SentenceVectors:
         if self.path is not None and self.path.exists():
             try:
                 with np.load(self.path, allow_pickle=False) as data:
-                    self._vectors = dict(zip(data["texts"].tolist(), data["vectors"], strict=True))
+                    if str(data["model"]) == model_id:
+                        self._vectors = dict(
+                            zip(data["texts"].tolist(), data["vectors"], strict=True)
+                        )
             except (OSError, ValueError, KeyError):
                 self._vectors = {}  # a damaged cache is only a slower answer
 
@@ -66,7 +77,12 @@ class SentenceVectors:
         tmp = self.path.with_name(f".{self._file}.{os.getpid()}.{threading.get_ident()}.tmp")
         try:
             with open(tmp, "wb") as fh:
-                np.savez(fh, texts=np.array(texts, dtype=str), vectors=vectors)
+                np.savez(
+                    fh,
+                    texts=np.array(texts, dtype=str),
+                    vectors=vectors,
+                    model=np.array(self._model_id),
+                )
             os.replace(tmp, self.path)
         except OSError:
             tmp.unlink(missing_ok=True)  # a read-only data folder: answers still work

@@ -104,8 +104,12 @@ class QueryEncoder:
 
 # The build's model, the stock one (a second reading) and the answer-sentence model.
 @lru_cache(maxsize=3)
-def query_encoder(model: str, device: str = "cpu", batch_size: int = 32) -> Any:
-    """The fast encoder for ``model`` when it has the usual shape, else the standard one."""
+def query_encoder(model: str, device: str = "cpu", batch_size: int = 32, revision: str = "") -> Any:
+    """The fast encoder for ``model`` when it has the usual shape, else the standard one.
+
+    ``revision`` names the training of a model that is retrained in place, so that the
+    cache never hands back the one trained before.
+    """
     limit = mean_pooled(model) if Path(model).is_dir() else None
     if limit is None:
         from kb.core.embedder import load_embedder
