@@ -164,6 +164,7 @@ class KnowledgeBase:
                     clean_query=self.clean_query,
                     match_cases=self.match_cases,
                     embed_stock=self.embed_stock if self._adapted() else None,
+                    case_about=self.case_about,
                     **self._answer_sentence_tools(),
                 ),
             )
@@ -231,6 +232,13 @@ class KnowledgeBase:
         from kb.cases.matching import library_for
 
         return library_for(self.index, self.settings.corpus_dir / REVIEWED_FILE)
+
+    def case_about(self, chunk: Any, start: int, text: str) -> str:
+        """The case study ``text``, quoted from ``chunk`` at ``start``, is from, when the
+        quote does not name it (kb.cases.names); "" when it is from none."""
+        from kb.cases.names import unnamed_source
+
+        return unnamed_source(self.case_library().at(chunk, start), text)
 
     def cases(
         self,

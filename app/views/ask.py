@@ -48,7 +48,9 @@ def answer_markdown(answer: dict[str, Any], key: str) -> str:
     for s in sentences:
         n = int(s.get("n") or 0)
         mark = f" [\\[{n}\\]](#src-{key}-{n})" if n else ""
-        lines.append(md_escape(whole_sentence(str(s.get("text", "")))) + mark)
+        # The case study a quote is from, when the quote does not say (AnswerSentence.about).
+        about = f"**{md_escape(str(s['about']))}:** " if s.get("about") else ""
+        lines.append(about + md_escape(whole_sentence(str(s.get("text", "")))) + mark)
     lead, rest = lines[0], lines[1:]
     return lead + ("\n\n" + "\n".join(f"- {line}" for line in rest) if rest else "")
 

@@ -339,7 +339,9 @@ class Answerer:
             else None,
             known=self.known(cache).closeness(qvec, texts) if weights.known else None,
         )
-        answer = assemble(question, composition.chosen, composition.more)
+        answer = assemble(
+            question, composition.chosen, composition.more, about=self.tools.case_about
+        )
         answer.support = composition.best
         answer.partial = not answer.abstained and composition.best < s.answer_weak_lead
         return answer

@@ -7,10 +7,11 @@ sources: a sentence whose source is missing or does not contain it is dropped.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from kb.answers.candidates import Candidate
+from kb.core.records import Chunk
 from kb.core.results import Answer, AnswerSentence, Citation, Passage, Quote
 from kb.core.text import ELISION, collapse, quoted_in
 
@@ -35,6 +36,7 @@ def assemble(
     chosen: Sequence[Candidate],
     more: Sequence[Candidate] = (),
     backend: str = "extractive",
+    about: Callable[[Chunk, int, str], str] | None = None,
 ) -> Answer:
     """An answer record from chosen sentences: sources numbered in order of first use.
 
@@ -42,6 +44,9 @@ def assemble(
     (whitespace aside) is dropped, so every ``[n]`` points at a passage that says it.
     The "more from the library" sentences cite their sources too, numbered on after
     the answer's own, so a reader can open the passage behind each of them.
+    ``about`` (a chunk, where a quote starts in it and the quote → a case study's name,
+    or "") names the case study before the first quote of each run from one source
+    that does not name it.
     """
     numbers: dict[str, int] = {}
     passages: dict[int, Passage] = {}
@@ -60,20 +65,29 @@ def assemble(
         )
         return n
 
-    sentences = [AnswerSentence(_shown(c), n) for c in chosen if (n := cite(c)) is not None]
+    quoted = [(c, n) for c in chosen if (n := cite(c)) is not None]
+    sentences = [
+        AnswerSentence(_shown(c), n, _about(about, c) if i == 0 or quoted[i - 1][1] != n else "")
+        for i, (c, n) in enumerate(quoted)
+    ]
     if not sentences:  # nothing verified: no answer, and nothing "more" to cite
         return Answer(question=question, text="", abstained=True, backend=backend)
     further = [(c, n) for c in more if (n := cite(c)) is not None]
     citations = [Citation(n, passages[n], tuple(quotes[n])) for n in sorted(passages)]
     return Answer(
         question=question,
-        text=" ".join(f"{s.text} [{s.n}]" for s in sentences),
+        text=" ".join(f"{s.shown} [{s.n}]" for s in sentences),
         abstained=False,
         citations=citations,
         backend=backend,
         sentences=sentences,
         more=[more_item(_shown(c), n, c.passage, c.start, c.end) for c, n in further],
     )
+
+
+def _about(about: Callable[[Chunk, int, str], str] | None, c: Candidate) -> str:
+    """The case study a quote is from, when it does not name it (``about``)."""
+    return about(c.passage.chunk, c.start, c.text) if about is not None else ""
 
 
 def _shown(c: Candidate) -> str:
@@ -154,7 +168,7 @@ def citation_problems(answer: Answer) -> list[str]:
             problems.append(f"more [{m.get('n')}] points at no listed source")
         elif not quoted_in(str(m["text"]), citation.passage.chunk.text):
             problems.append(f"more [{m.get('n')}] does not contain: {str(m['text'])[:80]}")
-    if answer.text != " ".join(f"{s.text} [{s.n}]" for s in answer.sentences):
+    if answer.text != " ".join(f"{s.shown} [{s.n}]" for s in answer.sentences):
         problems.append("the text is not the cited sentences")
     used = {s.n for s in answer.sentences} | {int(m.get("n", 0)) for m in answer.more}
     if set(sources) - used:

@@ -150,6 +150,9 @@ class AnswerTools:
     embed_answer_texts: Callable[[list[str]], Any] | None = None
     embed_answer_query: Callable[[str], list[float]] | None = None
     answer_model_id: str = ""  # its training hash: which model the saved vectors are by
+    # A chunk, where a quote starts in it and the quote → the case study it is from when
+    # the quote does not name it (kb.cases.names.unnamed_source); None: no names.
+    case_about: Callable[[Any, int, str], str] | None = None
 
 
 def unit(v: Any) -> np.ndarray:

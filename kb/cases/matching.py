@@ -79,6 +79,23 @@ class CaseLibrary:
         self._vectors: list[np.ndarray] | None = None
         self._lock = threading.Lock()
 
+    def get(self, case_id: str) -> CaseRecord | None:
+        """The record with this id, if the build has it."""
+        return next((r for r in self.records if r.id == case_id), None)
+
+    def at(self, chunk: Any, offset: int) -> CaseRecord | None:
+        """The case study the text at ``offset`` in ``chunk`` is from: the chunk's own
+        (an Appendix 2 case study), else the named example whose source text holds it."""
+        if chunk.case_id:
+            return self.get(chunk.case_id)
+        where = chunk.start + offset
+        for r in self.records:
+            source = r.source
+            if source.get("doc_id") == chunk.doc_id and r.kind == "short":
+                if int(source.get("start", -1)) <= where < int(source.get("end", -1)):
+                    return r
+        return None
+
     def vectors(self, embed: Callable[[list[str]], Any]) -> list[np.ndarray]:
         """Per record, unit vectors of its text: its indexed passages, or its summary.
 

@@ -103,13 +103,23 @@ class Citation:
 
 @dataclass(frozen=True)
 class AnswerSentence:
-    """One sentence of an answer: quoted from source ``[n]`` (0: the answer's own words)."""
+    """One sentence of an answer: quoted from source ``[n]`` (0: the answer's own words).
+
+    ``about`` names the case study the quote is from when the quote itself does not
+    ("The partnership provides…"); it is said before the quote, not part of it.
+    """
 
     text: str
     n: int
+    about: str = ""
+
+    @property
+    def shown(self) -> str:
+        """The sentence as read: "South Hams and West Devon: Sharing a revenues…"."""
+        return f"{self.about}: {self.text}" if self.about else self.text
 
     def to_dict(self) -> dict[str, Any]:
-        return {"text": self.text, "n": self.n}
+        return {"text": self.text, "n": self.n, "about": self.about}
 
 
 @dataclass
@@ -181,7 +191,8 @@ class Answer:
             backend=str(d.get("backend", "extractive")),
             score=float(d.get("score") or 0.0),
             sentences=[
-                AnswerSentence(str(s["text"]), int(s["n"])) for s in d.get("sentences") or ()
+                AnswerSentence(str(s["text"]), int(s["n"]), str(s.get("about") or ""))
+                for s in d.get("sentences") or ()
             ],
             more=list(d.get("more") or ()),
             scope_note=str(d.get("scope_note", "")),

@@ -197,7 +197,9 @@ def _answer_text(turn: Mapping[str, Any]) -> str:
     if not sentences:
         return str(turn.get("content", ""))
     return " ".join(
-        " ".join(str(s.get("text", "")).split()) + (f" [{s['n']}]" if s.get("n") else "")
+        (f"{s['about']}: " if s.get("about") else "")
+        + " ".join(str(s.get("text", "")).split())
+        + (f" [{s['n']}]" if s.get("n") else "")
         for s in sentences
     )
 

@@ -130,3 +130,5 @@ def test_which_councils_shows_the_matching_case_studies_before_the_answer(
     cards = shown.index("**Case studies that match**")
     answer = next(i for i, m in enumerate(shown) if "\\[1\\]" in m)
     assert cards < answer
+    # A quote that does not say whose it is ("the councils") is led by its case study.
+    assert "**South Hams and West Devon:** " in shown[answer]

@@ -215,3 +215,18 @@ def test_a_conversation_exports_the_same_content_and_citations_in_every_format()
     ):
         assert text in md and text in word and text in pdf, text
     assert "Long passage" not in md  # the quoted sentences, not the whole passage
+
+
+def test_an_exported_answer_names_the_case_study_a_quote_is_from() -> None:
+    said = "The partnership provides a revenues and benefits service for the three councils."
+    turns = [
+        {"role": "user", "content": "Who runs a shared revenues service?"},
+        {
+            "role": "assistant",
+            "content": f"Anglia Revenues Partnership: {said} [1]",
+            "payload": {
+                "sentences": [{"text": said, "n": 1, "about": "Anglia Revenues Partnership"}]
+            },
+        },
+    ]
+    assert f"Anglia Revenues Partnership: {said} [1]" in conversation_markdown("R&B", turns)
