@@ -11,24 +11,22 @@ from kb.core.records import CaseRecord
 ANGLIA = "The partnership provides a revenues and benefits service for the three partner councils"
 
 
+def _case(title: str, *councils: str) -> CaseRecord:
+    return CaseRecord(
+        id=title.lower().replace(" ", "-"), title=title, kind="full", councils=list(councils)
+    )
+
+
 @pytest.fixture
 def full_case() -> CaseRecord:
-    return CaseRecord(
-        id="huntingdonshire-call-centre",
-        title="Huntingdonshire District Council’s approach to a shared call centre",
-        kind="full",
-        councils=["Huntingdonshire District Council", "Cambridgeshire County Council"],
-    )
+    title = "Huntingdonshire District Council’s approach to a shared call centre"
+    return _case(title, "Huntingdonshire District Council", "Cambridgeshire County Council")
 
 
 @pytest.fixture
 def named_case() -> CaseRecord:
-    return CaseRecord(
-        id="south-london-waste",
-        title="South London Waste Partnership",
-        kind="full",
-        councils=["London Borough of Sutton", "Royal Borough of Kingston upon Thames"],
-    )
+    councils = ("London Borough of Sutton", "Royal Borough of Kingston upon Thames")
+    return _case("South London Waste Partnership", *councils)
 
 
 def test_a_case_is_called_by_its_councils_unless_its_title_is_a_name(
