@@ -19,6 +19,7 @@ __all__ = [
     "antecedents",
     "context_texts",
     "continuation",
+    "is_fragment",
     "joined",
     "lean_chain",
     "leans_back",
@@ -65,6 +66,14 @@ def leans_back(c: Candidate) -> bool:
     """Whether the sentence needs the one before it ("This…", "However…"). A list's
     item follows its lead-in, not the sentence before it, so it never does."""
     return not c.parts and bool(_LEANS_BACK.match(c.text))
+
+
+def is_fragment(c: Candidate) -> bool:
+    """Whether the sentence is an item of a list whose lead-in is in the passage before
+    ("… have a high degree of certainty about…"): it is quotable for what it says, but
+    a sentence after it ("However, experience suggests…") does not lean on it, since
+    it carries none of what the list was about."""
+    return len(c.parts) == 1
 
 
 def positions(candidates: Sequence[Candidate]) -> dict[tuple[str, int], int]:
@@ -120,7 +129,7 @@ def lean_chain(
     c = candidates[i]
     while leans_back(c):
         before = position.get((c.passage.chunk.id, c.index - 1))
-        if len(out) == MAX_CHAIN or before is None:
+        if len(out) == MAX_CHAIN or before is None or is_fragment(candidates[before]):
             return out, False
         out.insert(0, before)
         c = candidates[before]

@@ -36,6 +36,7 @@ import numpy as np
 from kb.answers.candidates import (
     Candidate,
     continuation,
+    is_fragment,
     joined,
     lean_chain,
     leans_back,
@@ -294,7 +295,7 @@ def _grouped(
             i = lead
             while leans_back(candidates[i]):
                 before = position.get((key, candidates[i].index - 1))
-                if before is None or before not in members:
+                if before is None or before not in members or is_fragment(candidates[before]):
                     break
                 first.insert(0, before)
                 i = before

@@ -46,7 +46,7 @@ def assemble(
     the answer's own, so a reader can open the passage behind each of them.
     ``about`` (a chunk, where a quote starts in it and the quote → a case study's name,
     or "") names the case study before the first quote of each run from one source
-    that does not name it.
+    that does not name it, unless the run before was from the same case study.
     """
     numbers: dict[str, int] = {}
     passages: dict[int, Passage] = {}
@@ -66,10 +66,14 @@ def assemble(
         return n
 
     quoted = [(c, n) for c in chosen if (n := cite(c)) is not None]
-    sentences = [
-        AnswerSentence(_shown(c), n, _about(about, c) if i == 0 or quoted[i - 1][1] != n else "")
-        for i, (c, n) in enumerate(quoted)
-    ]
+    sentences, named = list[AnswerSentence](), ""
+    for i, (c, n) in enumerate(quoted):
+        name = ""
+        if i == 0 or quoted[i - 1][1] != n:
+            case = _about(about, c)
+            # Two passages of one case study in a row are one case: named once.
+            name, named = ("" if case == named else case), case
+        sentences.append(AnswerSentence(_shown(c), n, name))
     if not sentences:  # nothing verified: no answer, and nothing "more" to cite
         return Answer(question=question, text="", abstained=True, backend=backend)
     further = [(c, n) for c in more if (n := cite(c)) is not None]

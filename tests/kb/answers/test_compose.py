@@ -175,6 +175,24 @@ def test_a_sentence_leaning_on_a_leaning_one_brings_both() -> None:
     assert [(c.text, c.start, c.end) for c in chosen] == [(text, 0, len(text))]
 
 
+def test_a_list_item_cut_from_its_lead_in_is_not_brought_before_the_lead() -> None:
+    # The passage opens inside a list whose lead-in is in the passage before.
+    item = "have a high degree of certainty about the quality of the service."
+    however = "However, many councils find it difficult to quantify current costs."
+    text = f"• {item}\n{however}"
+    a = _passage("a", 1, text)
+    start = text.index(item)
+    candidates = [
+        Candidate(a, item, start, start + len(item), 0, parts=((start, start + len(item)),)),
+        Candidate(a, however, text.index(however), len(text), 1),
+    ]
+    vectors = np.vstack([_vec(0.3, 1), _vec(1, 0.1)])
+    weights = Scoring(rank_prior=0.0)
+    result = compose("Do we know our costs?", candidates, vectors, _vec(1, 0), 70, weights)
+    # The answer opens on the sentence that answers, not "… have a high degree…".
+    assert [c.text for c in result.chosen] == [however]
+
+
 def test_a_leaning_sentence_in_more_is_read_with_what_it_leans_on() -> None:
     lead = "The councils chose a joint committee for their waste service."
     other = "The councils made savings through a single team of eight staff."

@@ -6,7 +6,7 @@ import pytest
 
 from kb.api import KnowledgeBase
 from kb.cases.names import mentions, short_name, unnamed_source
-from kb.core.records import CaseRecord
+from kb.core.records import CaseRecord, Chunk
 
 ANGLIA = "The partnership provides a revenues and benefits service for the three partner councils"
 
@@ -93,3 +93,30 @@ def test_an_answer_says_which_case_study_an_unnamed_quote_is_from(kb: KnowledgeB
     # Named in the quote itself: nothing said before it.
     named = kb.answer("How much did the South London Waste Partnership save?").sentences[0]
     assert "SLWP" in named.text and named.about == ""
+
+
+def test_passages_of_one_case_study_in_a_row_name_it_once(kb: KnowledgeBase) -> None:
+    from kb.answers.candidates import Candidate
+    from kb.answers.record import assemble
+    from kb.answers.sentences import split_sentences
+    from kb.core.results import Passage
+
+    def unnamed(chunk: Chunk, rank: int) -> Candidate | None:
+        for s in split_sentences(chunk.text):
+            if kb.case_about(chunk, s.start, s.text):
+                return Candidate(Passage(chunk, 1.0, rank), s.text, s.start, s.end, 0)
+        return None
+
+    chunks = [c for c in kb.index.chunks.values() if c.case_id == "south-hams-west-devon"]
+    first, second = [c for c in (unnamed(chunk, i) for i, chunk in enumerate(chunks)) if c][:2]
+    guide = kb.search("Is sharing legal?", k=1)[0]
+    said = split_sentences(guide.chunk.text)[0]
+    general = Candidate(guide, said.text, said.start, said.end, 0)
+    name = "South Hams and West Devon"
+
+    answer = assemble("q", [first, second, general], about=kb.case_about)
+    assert [s.n for s in answer.sentences] == [1, 2, 3]
+    assert [s.about for s in answer.sentences] == [name, "", ""]
+    # Back to the case after a passage of the guide: named again.
+    answer = assemble("q", [first, general, second], about=kb.case_about)
+    assert [s.about for s in answer.sentences] == [name, "", name]
