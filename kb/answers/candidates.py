@@ -19,9 +19,9 @@ __all__ = [
     "antecedents",
     "context_texts",
     "continuation",
-    "is_fragment",
     "joined",
     "lean_chain",
+    "leaned_on",
     "leans_back",
     "positions",
     "with_antecedents",
@@ -68,10 +68,9 @@ def leans_back(c: Candidate) -> bool:
     return not c.parts and bool(_LEANS_BACK.match(c.text))
 
 
-def is_fragment(c: Candidate) -> bool:
+def _is_fragment(c: Candidate) -> bool:
     """Whether the sentence is an item of a list whose lead-in is in the passage before
     ("… have a high degree of certainty about…"): it is quotable for what it says, but
-    a sentence after it ("However, experience suggests…") does not lean on it, since
     it carries none of what the list was about."""
     return len(c.parts) == 1
 
@@ -118,6 +117,19 @@ def joined(ordered: list[Candidate]) -> list[Candidate]:
     return out
 
 
+def leaned_on(
+    candidates: Sequence[Candidate], i: int, position: dict[tuple[str, int], int]
+) -> int | None:
+    """The quotable sentence candidate ``i`` leans on: the one before it in its passage,
+    when it leans back. A list item cut from its lead-in is leaned on by nothing: a
+    "However, experience suggests…" after one reads better alone than after it."""
+    c = candidates[i]
+    if not leans_back(c):
+        return None
+    before = position.get((c.passage.chunk.id, c.index - 1))
+    return None if before is None or _is_fragment(candidates[before]) else before
+
+
 def lean_chain(
     candidates: Sequence[Candidate], i: int, position: dict[tuple[str, int], int]
 ) -> tuple[list[int], bool]:
@@ -126,13 +138,12 @@ def lean_chain(
     then "For example…"), at most ``MAX_CHAIN``; and whether the first of them stands
     alone (False when the chain runs longer or one it needs is not quotable)."""
     out: list[int] = []
-    c = candidates[i]
-    while leans_back(c):
-        before = position.get((c.passage.chunk.id, c.index - 1))
-        if len(out) == MAX_CHAIN or before is None or is_fragment(candidates[before]):
+    while leans_back(candidates[i]):
+        before = leaned_on(candidates, i, position)
+        if len(out) == MAX_CHAIN or before is None:
             return out, False
         out.insert(0, before)
-        c = candidates[before]
+        i = before
     return out, True
 
 

@@ -36,10 +36,9 @@ import numpy as np
 from kb.answers.candidates import (
     Candidate,
     continuation,
-    is_fragment,
     joined,
     lean_chain,
-    leans_back,
+    leaned_on,
     positions,
     with_antecedents,
 )
@@ -293,10 +292,7 @@ def _grouped(
             # as far back as they were chosen (a support can carry a chain on).
             first: list[int] = []
             i = lead
-            while leans_back(candidates[i]):
-                before = position.get((key, candidates[i].index - 1))
-                if before is None or before not in members or is_fragment(candidates[before]):
-                    break
+            while (before := leaned_on(candidates, i, position)) is not None and before in members:
                 first.insert(0, before)
                 i = before
             rest = [i for i in members if i != lead and i not in first]
